@@ -1,0 +1,58 @@
+"""The single switch that turns a vanilla Ansible run into an accelerated one.
+
+Called by our strategy plugins (controller, strategy process) and usable
+standalone by any future entry point (ansible-core 2.19 deprecates
+third-party strategies).  `activate()` installs every hook: plugin dirs,
+connection-type redirection, the action-plugin execution path and the
+connection multiplexer processes.  Idempotent; task workers forked later
+inherit the result.
+"""
+import logging
+import threading
+from typing import Optional
+
+from ansible_mitogen import loaders
+from ansible_mitogen import logging as am_logging
+
+LOG = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_active = False
+
+
+def is_active() -> bool:
+    """True once activate() ran in this process or an ancestor."""
+    return _active
+
+
+def activate(forks: Optional[int] = None, start_multiplexers: bool = True) -> None:
+    """Install all hooks; start the multiplexers unless told not to.
+
+    `forks` sizes the parallel connection setup; defaults to the CLI's
+    --forks or ansible.cfg's value.
+    """
+    global _active
+    with _lock:
+        if _active:
+            return
+        am_logging.setup()
+        loaders.add_plugin_dirs()
+        loaders.redirect_connections()
+        loaders.wrap_action_plugins()
+        if start_multiplexers:
+            from ansible_mitogen import process
+
+            process.start(forks=forks if forks is not None else _configured_forks())
+        _active = True
+        LOG.debug("ansible_mitogen activated")
+
+
+def _configured_forks() -> int:
+    from ansible import constants as C
+    from ansible import context
+
+    try:
+        forks = context.CLIARGS.get("forks")
+    except Exception:  # CLIARGS unset when not started by an ansible CLI
+        forks = None
+    return int(forks or C.DEFAULT_FORKS)
