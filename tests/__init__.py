@@ -1,0 +1,1 @@
+"""Test suites of the project; a package so `tests.testbed` is importable."""

@@ -1,0 +1,133 @@
+"""Latency relay: an ssh ProxyCommand that delays and counts traffic.
+
+Started by ssh (ProxyCommand) on the controller, one process per ssh
+connection: `python3 -m tests.testbed.relay --delay-ms 9 --stats FILE HOST PORT`.
+It relays stdin/stdout to HOST:PORT and holds every chunk until delay-ms
+after it was read, in each direction.  Chunks are timestamped and released
+in order by a separate writer, so the delay adds latency without limiting
+throughput.  The kernel here has no netem, hence a user-space relay.
+
+Self-contained (stdlib only) so it can also run by file path.
+"""
+import argparse
+import collections
+import json
+import os
+import socket
+import sys
+import threading
+import time
+from typing import Callable, Optional
+
+CHUNK = 65536
+STATS_INTERVAL = 1.0
+EOF_GRACE = 2.0  # after stdin closes, how long to wait for the server to hang up
+
+
+class Pipe:
+    """One direction: a reader timestamps chunks, a writer releases them late."""
+
+    def __init__(self, read: Callable[[], bytes], write: Callable[[bytes], None],
+                 close: Callable[[], None], delay: float, done: threading.Event):
+        self.read, self.write, self.close = read, write, close
+        self.delay = delay
+        self.done = done
+        self.count = 0
+        self._queue = collections.deque()
+        self._ready = threading.Condition()
+
+    def start(self) -> None:
+        threading.Thread(target=self._reader, daemon=True).start()
+        threading.Thread(target=self._writer, daemon=True).start()
+
+    def _reader(self) -> None:
+        while True:
+            try:
+                data = self.read()
+            except OSError:
+                data = b""
+            with self._ready:
+                self._queue.append((time.monotonic() + self.delay, data))
+                self._ready.notify()
+            if not data:
+                return
+
+    def _writer(self) -> None:
+        while True:
+            with self._ready:
+                while not self._queue:
+                    self._ready.wait()
+                release, data = self._queue.popleft()
+            pause = release - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            if not data:
+                break
+            try:
+                self.write(data)
+            except OSError:
+                break
+            self.count += len(data)
+        try:
+            self.close()
+        except OSError:
+            pass
+        self.done.set()
+
+
+def write_stats(path: str, up: Pipe, down: Pipe, delay_ms: float) -> None:
+    stats = {"pid": os.getpid(), "delay_ms": delay_ms, "to_target": up.count, "from_target": down.count}
+    tmp = "%s.%d.tmp" % (path, os.getpid())
+    with open(tmp, "w") as fp:
+        json.dump(stats, fp)
+    os.replace(tmp, path)
+
+
+def _write_all(fd: int) -> Callable[[bytes], None]:
+    def write(data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    return write
+
+
+def relay(host: str, port: int, delay_ms: float, stats_path: Optional[str]) -> None:
+    sock = socket.create_connection((host, port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    stdin_closed, server_closed = threading.Event(), threading.Event()
+    delay = delay_ms / 1000.0
+    up = Pipe(lambda: os.read(0, CHUNK), sock.sendall, lambda: sock.shutdown(socket.SHUT_WR),
+              delay, stdin_closed)
+    down = Pipe(lambda: sock.recv(CHUNK), _write_all(1), lambda: os.close(1), delay, server_closed)
+    up.start()
+    down.start()
+    grace_until = None
+    while not server_closed.wait(STATS_INTERVAL if grace_until is None else 0.1):
+        if stats_path:
+            write_stats(stats_path, up, down, delay_ms)
+        if stdin_closed.is_set():
+            grace_until = grace_until or time.monotonic() + EOF_GRACE
+            if time.monotonic() > grace_until:
+                break
+    if stats_path:
+        write_stats(stats_path, up, down, delay_ms)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--delay-ms", type=float, default=0.0, help="one-way delay added to each direction")
+    parser.add_argument("--stats", help="JSON file for byte counts; {pid} is replaced by the relay's pid")
+    parser.add_argument("host")
+    parser.add_argument("port", type=int)
+    args = parser.parse_args(argv)
+    stats = args.stats.replace("{pid}", str(os.getpid())) if args.stats else None
+    try:
+        relay(args.host, args.port, args.delay_ms, stats)
+    except OSError as exc:
+        print("relay: %s" % exc, file=sys.stderr)
+        os._exit(1)
+    os._exit(0)  # reader threads may still block in read(); don't wait for them
+
+
+if __name__ == "__main__":
+    main()
