@@ -1,0 +1,685 @@
+"""Module runners: execute one Ansible module invocation and report rc/stdout/stderr.
+
+Runs on TARGETS (Python 3.8+, stdlib only).  ``ansible_mitogen.target``
+calls into it for every task; the controller-side planner
+(``ansible_mitogen.planner``) builds the ``spec`` dicts it consumes.
+
+Two families of runners exist:
+
+* Python: new-style modules run inside this persistent interpreter from
+  cached compiled code, in a clean ``__main__`` namespace, with emulated
+  argv/stdin/stdout/stderr and exit code, and the interpreter's global state
+  put back afterwards.  Their module_utils are kept in a content-addressed
+  store, so each source crosses the wire once per interpreter.
+* Program: binary, WANT_JSON, JSON-args and old-style modules and scripts in
+  any language are written to a private temporary directory and executed.
+
+Either can be run in a forked child for isolation, or detached as an async
+job that writes its result where ``async_status`` expects it.
+"""
+import atexit
+import errno
+import hashlib
+import importlib.abc
+import importlib.machinery
+import io
+import json
+import os
+import pickle
+import runpy
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+# Modules known to leave global state behind (threads, signal handlers,
+# monkey patches): they always run in a forked child.
+ALWAYS_FORK_MODULES = frozenset((
+    'ansible.legacy.dnf', 'ansible.builtin.dnf',
+    'ansible.legacy.dnf5', 'ansible.builtin.dnf5',
+    'ansible.legacy.yum', 'ansible.legacy.package_facts',
+    'ansible.builtin.package_facts', 'ansible.legacy.setup',
+    'ansible.builtin.setup', 'ansible.legacy.gather_facts',
+    'ansible.legacy.reboot', 'ansible.legacy.async_wrapper',
+))
+
+LOADER_NAME = 'ansible.module_utils._internal._ansiballz._loader'
+BUNDLE_ROOT = '/__mitogen_bundle__'
+
+# digest -> source bytes of every module file the controller sent us.
+_sources = {}
+# bundle id -> manifest: list of (fullname, digest, is_pkg).
+_bundles = {}
+# fullname -> digest of the module currently served (or loaded) under it.
+_served = {}
+# (digest, filename) -> compiled code object.
+_code_cache = {}
+
+
+def digest_of(data):
+    """Content address used by both ends for module sources."""
+    return hashlib.sha1(data).hexdigest()[:20]
+
+
+def filename_for(fullname, is_pkg):
+    """Path-like ``__file__`` a bundled module reports (like a payload zip)."""
+    rel = fullname.replace('.', '/')
+    if is_pkg:
+        rel += '/__init__'
+    return '%s/%s.py' % (BUNDLE_ROOT, rel)
+
+
+class BundleImporter(importlib.abc.MetaPathFinder, importlib.abc.InspectLoader):
+    """Serves the modules named in the active manifest from ``_sources``.
+
+    Placed first on ``sys.meta_path`` so controller-supplied module_utils win
+    over any copy of Ansible installed on the target, as in AnsiballZ.
+    """
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname not in _served or _served[fullname][0] not in _sources:
+            return None
+        is_pkg = _served[fullname][1]
+        spec = importlib.machinery.ModuleSpec(
+            fullname, self, origin=filename_for(fullname, is_pkg),
+            is_package=is_pkg)
+        spec.has_location = True
+        if is_pkg:
+            spec.submodule_search_locations = []
+        return spec
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        name = module.__spec__.name
+        module.__file__ = module.__spec__.origin
+        exec(self.get_code(name), module.__dict__)
+
+    def is_package(self, fullname):
+        return _served[fullname][1]
+
+    def get_source(self, fullname):
+        return _sources[_served[fullname][0]].decode('utf-8', 'replace')
+
+    def get_code(self, fullname):
+        digest, is_pkg = _served[fullname]
+        filename = filename_for(fullname, is_pkg)
+        key = (digest, filename)
+        code = _code_cache.get(key)
+        if code is None:
+            code = compile(_sources[digest], filename, 'exec', dont_inherit=True)
+            _code_cache[key] = code
+        return code
+
+
+_importer = BundleImporter()
+
+
+def _install_importer():
+    if _importer not in sys.meta_path:
+        sys.meta_path.insert(0, _importer)
+
+
+def missing_sources(manifest):
+    """Digests in `manifest` this interpreter has never received."""
+    return sorted(set(d for _, d, _ in manifest if d not in _sources))
+
+
+def add_sources(sources):
+    """Store controller-sent sources after checking their content address."""
+    for digest, data in sources.items():
+        if digest_of(data) != digest:
+            raise ValueError('source digest mismatch for %s' % digest)
+        _sources[digest] = data
+
+
+def conflicting_names(manifest):
+    """Names already imported here from different code than `manifest` wants.
+
+    Running such a task in-process would either use the stale module or
+    replace it under the feet of later tasks, so it must run in a fork.
+    """
+    conflicts = []
+    for name, digest, _ in manifest:
+        if name in sys.modules and _served.get(name, (digest,))[0] != digest:
+            conflicts.append(name)
+        elif name in sys.modules and name not in _served:
+            conflicts.append(name)
+    return conflicts
+
+
+def activate_manifest(manifest, purge=()):
+    """Make `manifest` the set of modules the importer serves."""
+    for name in purge:
+        sys.modules.pop(name, None)
+    for name, digest, is_pkg in manifest:
+        _served[name] = (digest, bool(is_pkg))
+    _install_importer()
+
+
+class GlobalState(object):
+    """Snapshot of interpreter state a module may change; restore() puts it back."""
+
+    SIGNALS = ('SIGALRM', 'SIGCHLD', 'SIGHUP', 'SIGPIPE', 'SIGTERM', 'SIGINT',
+               'SIGUSR1', 'SIGUSR2')
+
+    def __init__(self):
+        self.environ = dict(os.environ)
+        self.cwd = _safe_getcwd()
+        self.argv = list(sys.argv)
+        self.path = list(sys.path)
+        self.stdio = (sys.stdin, sys.stdout, sys.stderr)
+        self.umask = os.umask(0o22)
+        os.umask(self.umask)
+        self.handlers = {}
+        for name in self.SIGNALS:
+            signum = getattr(signal, name, None)
+            if signum is not None:
+                self.handlers[signum] = signal.getsignal(signum)
+
+    def restore(self):
+        sys.stdin, sys.stdout, sys.stderr = self.stdio
+        sys.argv[:] = self.argv
+        sys.path[:] = self.path
+        os.umask(self.umask)
+        if self.cwd is not None:
+            try:
+                os.chdir(self.cwd)
+            except OSError:
+                pass
+        _replace_environ(self.environ)
+        for signum, handler in self.handlers.items():
+            try:
+                if signal.getsignal(signum) is not handler and handler is not None:
+                    signal.signal(signum, handler)
+            except (ValueError, OSError):
+                pass  # not the main thread: handlers could not have changed
+        try:
+            signal.alarm(0)
+        except ValueError:
+            pass
+
+
+def _safe_getcwd():
+    try:
+        return os.getcwd()
+    except OSError:
+        return None
+
+
+def _replace_environ(env):
+    for key in list(os.environ):
+        if key not in env:
+            del os.environ[key]
+    for key, value in env.items():
+        if os.environ.get(key) != value:
+            os.environ[key] = value
+
+
+class AtexitCollector(object):
+    """Catches atexit registrations made by a module so they run after it.
+
+    AnsibleModule registers the removal of its temp dir with atexit; in a
+    persistent interpreter that would only happen at shutdown.
+    """
+
+    def __init__(self):
+        self.funcs = []
+        self.saved = None
+
+    def __enter__(self):
+        self.saved = atexit.register
+        atexit.register = self.register
+        return self
+
+    def register(self, func, *args, **kwargs):
+        self.funcs.append((func, args, kwargs))
+        return func
+
+    def __exit__(self, *exc):
+        atexit.register = self.saved
+        for func, args, kwargs in reversed(self.funcs):
+            try:
+                func(*args, **kwargs)
+            except Exception:
+                pass
+
+
+def _text_stream(data=b''):
+    return io.TextIOWrapper(io.BytesIO(data), encoding='utf-8',
+                            errors='surrogateescape', write_through=True)
+
+
+def _stream_bytes(stream):
+    stream.flush()
+    return stream.buffer.getvalue()
+
+
+def _exit_code(exc, stderr):
+    """rc for a SystemExit, as the interpreter would compute it."""
+    code = exc.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    stderr.write('%s\n' % (code,))
+    return 1
+
+
+def _reset_module_utils_globals():
+    """Clear per-run globals of module_utils that stay loaded between tasks."""
+    basic = sys.modules.get('ansible.module_utils.basic')
+    if basic is not None:
+        for name in ('_ANSIBLE_ARGS', '_ANSIBLE_PROFILE', '_PARSED_MODULE_ARGS'):
+            if hasattr(basic, name):
+                setattr(basic, name, None)
+    warnings = sys.modules.get('ansible.module_utils.common.warnings')
+    if warnings is not None:
+        for name in ('_global_warnings', '_global_deprecations'):
+            value = getattr(warnings, name, None)
+            if isinstance(value, (list, dict)):
+                value.clear()
+
+
+def _invoke_main(spec):
+    """Run the module as ``__main__`` the way the AnsiballZ wrapper would."""
+    basic = sys.modules.get('ansible.module_utils.basic')
+    if basic is None:
+        import ansible.module_utils.basic as basic  # served by BundleImporter
+    json_params = spec['json_params']
+    if LOADER_NAME in _served:
+        loader = __import__(LOADER_NAME, fromlist=['run_module'])
+        loader.run_module(json_params=json_params, profile=spec.get('profile'),
+                          module_fqn=spec['fqn'], modlib_path='', extensions={})
+        return
+    basic._ANSIBLE_ARGS = json_params
+    runpy.run_module(spec['fqn'], init_globals={'_module_fqn': spec['fqn'],
+                                                '_modlib_path': ''},
+                     run_name='__main__', alter_sys=True)
+    raise RuntimeError('New-style module did not handle its own exit.')
+
+
+def run_python_inprocess(spec):
+    """Run a new-style module here; returns dict(rc, stdout, stderr)."""
+    state = GlobalState()
+    stdout = _text_stream()
+    stderr = _text_stream()
+    sys.stdin = _text_stream(spec['json_params'])
+    sys.stdout, sys.stderr = stdout, stderr
+    sys.argv[:] = [spec.get('argv0') or filename_for(spec['fqn'], False)]
+    rc = 0
+    try:
+        _prepare_process(spec)
+        with AtexitCollector():
+            try:
+                _invoke_main(spec)
+            except SystemExit as exc:
+                rc = _exit_code(exc, stderr)
+            except BaseException:
+                traceback.print_exc(file=stderr)
+                rc = 1
+    finally:
+        _reset_module_utils_globals()
+        state.restore()
+    return {'rc': rc, 'stdout': _stream_bytes(stdout), 'stderr': _stream_bytes(stderr)}
+
+
+def _prepare_process(spec):
+    """Apply the task's environment and working directory to this process."""
+    os.environ.update(spec.get('env') or {})
+    cwd = spec.get('cwd')
+    if cwd:
+        try:
+            os.chdir(cwd)
+            return
+        except OSError:
+            pass
+    if _safe_getcwd() is None:
+        # like AnsiballZ: modules need a working directory that exists
+        try:
+            os.chdir(os.path.expanduser('~'))
+        except OSError:
+            os.chdir('/')
+
+
+def run_python(spec):
+    """Entry for new-style modules: resolve sources, then pick isolation.
+
+    Returns {'need': 'manifest'} or {'need': [digests]} when the controller
+    must resend the call with more data, else dict(rc, stdout, stderr).
+    """
+    manifest = spec.get('manifest')
+    if manifest is None:
+        manifest = _bundles.get(spec['bundle'])
+        if manifest is None:
+            return {'need': 'manifest'}
+    if spec.get('sources'):
+        add_sources(spec['sources'])
+    missing = missing_sources(manifest)
+    if missing:
+        return {'need': missing}
+    _bundles[spec['bundle']] = manifest
+    conflicts = conflicting_names(manifest)
+    if conflicts or spec.get('fork') or spec['fqn'] in ALWAYS_FORK_MODULES \
+            or spec.get('module_name') in ALWAYS_FORK_MODULES:
+        return run_forked(_run_python_activated, manifest, conflicts, spec)
+    return _run_python_activated(manifest, (), spec)
+
+
+def _run_python_activated(manifest, purge, spec):
+    activate_manifest(manifest, purge)
+    return run_python_inprocess(spec)
+
+
+def run_forked(func, *args):
+    """Run func(*args) in a forked child and return its (pickled) result.
+
+    Whatever the call does to module state, sys.modules or the process stays
+    in the child.  The child never talks to the controller itself.
+    """
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(rfd)
+        try:
+            try:
+                result = func(*args)
+            except BaseException:
+                result = {'rc': 1, 'stdout': b'',
+                          'stderr': traceback.format_exc().encode('utf-8', 'replace')}
+            _write_all(wfd, pickle.dumps(result, protocol=2))
+        finally:
+            os._exit(0)
+    os.close(wfd)
+    chunks = []
+    while True:
+        chunk = _read_retry(rfd)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(rfd)
+    _, status = _waitpid_retry(pid)
+    if not chunks:
+        return {'rc': _status_rc(status), 'stdout': b'',
+                'stderr': b'forked module runner died without a result'}
+    return pickle.loads(b''.join(chunks))
+
+
+def _read_retry(fd):
+    while True:
+        try:
+            return os.read(fd, 65536)
+        except OSError as exc:
+            if exc.errno != errno.EINTR:
+                raise
+
+
+def _waitpid_retry(pid):
+    while True:
+        try:
+            return os.waitpid(pid, 0)
+        except OSError as exc:
+            if exc.errno != errno.EINTR:
+                raise
+
+
+def _status_rc(status):
+    if os.WIFSIGNALED(status):
+        return -os.WTERMSIG(status)
+    return os.WEXITSTATUS(status)
+
+
+def _write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def exec_command(cmd, in_data=b'', chdir=None, shell=None, emulate_tty=False,
+                 env=None):
+    """Run a command as vanilla's connection plugins would; (rc, stdout, stderr).
+
+    `cmd` is a shell string (run with `shell`, default /bin/sh) or an argv
+    list.  With `emulate_tty`, stderr is merged into stdout and line endings
+    become CRLF, which is what a remote command run under ``ssh -tt`` returns.
+    """
+    if isinstance(cmd, (list, tuple)):
+        argv = list(cmd)
+    else:
+        argv = [shell or '/bin/sh', '-c', cmd]
+    full_env = None
+    if env:
+        full_env = dict(os.environ)
+        full_env.update(env)
+    try:
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT if emulate_tty else subprocess.PIPE,
+            cwd=chdir or None, env=full_env, close_fds=True,
+            preexec_fn=_reset_child_signals)
+    except OSError as exc:
+        return 127, b'', ('%s: %s\n' % (argv[0], exc.strerror)).encode()
+    stdout, stderr = proc.communicate(in_data or b'')
+    stderr = stderr or b''
+    if emulate_tty:
+        stdout = stdout.replace(b'\r\n', b'\n').replace(b'\n', b'\r\n')
+    return proc.returncode, stdout, stderr
+
+
+def _reset_child_signals():
+    # the runner's interpreter may ignore SIGPIPE etc.; programs expect defaults
+    for name in ('SIGPIPE', 'SIGINT', 'SIGTERM', 'SIGCHLD'):
+        signum = getattr(signal, name, None)
+        if signum is not None:
+            signal.signal(signum, signal.SIG_DFL)
+
+
+def run_program(spec):
+    """Write a program module (and its args file) to a private temp dir and run it.
+
+    spec: data (bytes), filename, interpreter (argv list or None for a
+    binary), args_data (bytes or None), temp_dir, env, cwd, emulate_tty.
+    The command line matches vanilla's ``<interpreter> <module> <args file>``.
+    """
+    base = spec.get('temp_dir') or None
+    workdir = tempfile.mkdtemp(prefix='ansible-mitogen-', dir=base)
+    try:
+        path = os.path.join(workdir, spec.get('filename') or 'module')
+        _write_file(path, spec['data'], 0o700)
+        argv = list(spec.get('interpreter') or []) + [path]
+        if spec.get('args_data') is not None:
+            args_path = os.path.join(workdir, 'args')
+            _write_file(args_path, spec['args_data'], 0o600)
+            argv.append(args_path)
+        rc, stdout, stderr = exec_command(
+            argv, in_data=spec.get('in_data') or b'', chdir=spec.get('cwd'),
+            emulate_tty=spec.get('emulate_tty', False), env=spec.get('env'))
+        if rc == 127 and not stdout and stderr.endswith(b'No such file or directory\n'):
+            # say which interpreter is missing, as /bin/sh would
+            stderr = ('/bin/sh: 1: %s: not found\n' % argv[0]).encode()
+        return {'rc': rc, 'stdout': stdout, 'stderr': stderr}
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _write_file(path, data, mode):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        _write_all(fd, data)
+    finally:
+        os.close(fd)
+
+
+def run(spec):
+    """Dispatch one planned invocation to its runner."""
+    if spec.get('async_jid'):
+        return start_async(spec)
+    if spec['kind'] == 'python':
+        return run_python(spec)
+    if spec.get('fork'):
+        return run_forked(run_program, spec)
+    return run_program(spec)
+
+
+def start_async(spec):
+    """Start `spec` as a detached job; return what async_wrapper prints.
+
+    The job runs in a double-forked daemon so it survives the task (and the
+    connection); it writes ``<async_dir>/<jid>`` like async_wrapper so
+    ``async_status`` reads it unchanged.
+    """
+    if spec['kind'] == 'python':
+        # make sure every source is here before detaching
+        probe = dict(spec)
+        probe['async_jid'] = None
+        manifest = spec.get('manifest') or _bundles.get(spec['bundle'])
+        if manifest is None:
+            return {'need': 'manifest'}
+        if spec.get('sources'):
+            add_sources(spec['sources'])
+        missing = missing_sources(manifest)
+        if missing:
+            return {'need': missing}
+        _bundles[spec['bundle']] = manifest
+    async_dir = os.path.expanduser(spec.get('async_dir') or '~/.ansible_async')
+    try:
+        os.makedirs(async_dir, exist_ok=True)
+    except OSError as exc:
+        return _async_started_failure(async_dir, exc)
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(rfd)
+        try:
+            _async_daemon(spec, async_dir, wfd)
+        finally:
+            os._exit(0)
+    os.close(wfd)
+    jid = _read_retry(rfd).decode()
+    os.close(rfd)
+    _waitpid_retry(pid)
+    job_path = os.path.join(async_dir, jid)
+    return {'rc': 0, 'async': {
+        'failed': False, 'started': 1, 'finished': 0, 'ansible_job_id': jid,
+        'results_file': job_path, '_ansible_suppress_tmpdir_delete': True}}
+
+
+def _async_started_failure(async_dir, exc):
+    return {'rc': 1, 'async': {
+        'failed': True,
+        'msg': 'could not create directory: %s - %s' % (async_dir, exc)}}
+
+
+def _async_daemon(spec, async_dir, notify_fd):
+    os.setsid()
+    if os.fork():
+        return
+    _detach_fds(keep=(notify_fd,))
+    jid = '%s.%d' % (spec['async_jid'], os.getpid())
+    job_path = os.path.join(async_dir, jid)
+    _write_job(job_path, {'started': 1, 'finished': 0, 'ansible_job_id': jid})
+    _write_all(notify_fd, jid.encode())
+    os.close(notify_fd)
+    runner_spec = dict(spec, async_jid=None)
+    result = _run_with_time_limit(runner_spec, int(spec.get('async_limit') or 0))
+    result.setdefault('ansible_job_id', jid)
+    _write_job(job_path, result)
+
+
+def _run_with_time_limit(spec, limit):
+    """Run the job in a child, killing it past `limit` seconds (0 = no limit)."""
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(rfd)
+        try:
+            os.setpgid(0, 0)
+            if spec['kind'] == 'python':
+                manifest = spec.get('manifest') or _bundles[spec['bundle']]
+                out = _run_python_activated(manifest, conflicting_names(manifest), spec)
+            else:
+                out = run_program(spec)
+            _write_all(wfd, pickle.dumps(out, protocol=2))
+        finally:
+            os._exit(0)
+    os.close(wfd)
+    deadline = time.time() + limit if limit else None
+    chunks = []
+    while True:
+        if deadline is not None:
+            import select
+            ready, _, _ = select.select([rfd], [], [], max(0, deadline - time.time()))
+            if not ready:
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+                _waitpid_retry(pid)
+                return {'msg': 'Timeout exceeded', 'failed': True, 'child_pid': pid}
+        chunk = _read_retry(rfd)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    _waitpid_retry(pid)
+    if not chunks:
+        return {'failed': True, 'msg': 'async job died without a result'}
+    return job_result(pickle.loads(b''.join(chunks)))
+
+
+def job_result(out):
+    """Turn rc/stdout/stderr of a module into the dict async_wrapper stores."""
+    stdout = out['stdout'].decode('utf-8', 'surrogateescape')
+    stderr = out['stderr'].decode('utf-8', 'surrogateescape')
+    try:
+        result = json.loads(_json_part(stdout))
+    except ValueError:
+        return {'failed': True, 'msg': 'module output was not JSON',
+                'data': stdout, 'stderr': stderr, 'rc': out['rc']}
+    if stderr:
+        result['stderr'] = stderr
+    return result
+
+
+def _json_part(text):
+    start = text.find('{')
+    end = text.rfind('}')
+    if start < 0 or end < start:
+        raise ValueError('no JSON object')
+    return text[start:end + 1]
+
+
+def _write_job(path, info):
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as fp:
+        fp.write(json.dumps(info))
+    os.rename(tmp, path)
+
+
+def _detach_fds(keep=()):
+    """Point every inherited descriptor at /dev/null.
+
+    Holding the connection's pipes or sockets would keep the controller (or
+    ssh) waiting for EOF while the job runs.  Descriptors are replaced rather
+    than closed so stale Python objects that later close them cannot close a
+    descriptor the job opened meanwhile.
+    """
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in _open_fds():
+        if fd in keep or fd == null:
+            continue
+        try:
+            os.dup2(null, fd)
+        except OSError:
+            pass
+    os.close(null)
+
+
+def _open_fds():
+    try:
+        return [int(name) for name in os.listdir('/proc/self/fd')]
+    except OSError:
+        return list(range(0, 256))
