@@ -56,6 +56,8 @@ class Target:
 class Testbed:
     """A group of targets plus the ssh_config and inventory that reach them."""
 
+    __test__ = False  # not a pytest test class despite the name
+
     def __init__(self, session: str, distro: str, latency_ms: int, workdir: str):
         self.session = session
         self.distro = distro
@@ -202,7 +204,7 @@ def _logs(container: str) -> str:
 
 def _labelled_containers(session: Optional[str] = None) -> List[str]:
     selector = "%s=%s" % (LABEL, session) if session else LABEL
-    proc = subprocess.run(["docker", "ps", "-aq", "--filter", "label=" + selector, "--format", "{{.Names}}"],
+    proc = subprocess.run(["docker", "ps", "-a", "--filter", "label=" + selector, "--format", "{{.Names}}"],
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     return proc.stdout.split()
 

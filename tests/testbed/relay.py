@@ -13,6 +13,7 @@ import argparse
 import collections
 import json
 import os
+import signal
 import socket
 import sys
 import threading
@@ -101,16 +102,27 @@ def relay(host: str, port: int, delay_ms: float, stats_path: Optional[str]) -> N
     down = Pipe(lambda: sock.recv(CHUNK), _write_all(1), lambda: os.close(1), delay, server_closed)
     up.start()
     down.start()
-    grace_until = None
-    while not server_closed.wait(STATS_INTERVAL if grace_until is None else 0.1):
+    try:
+        _wait(stdin_closed, server_closed, lambda: stats_path and write_stats(stats_path, up, down, delay_ms))
+    finally:
         if stats_path:
             write_stats(stats_path, up, down, delay_ms)
+
+
+def _wait(stdin_closed: threading.Event, server_closed: threading.Event, checkpoint: Callable) -> None:
+    """Until the server hangs up, or soon after ssh closed our stdin."""
+    grace_until = None
+    while not server_closed.wait(STATS_INTERVAL if grace_until is None else 0.1):
+        checkpoint()
         if stdin_closed.is_set():
             grace_until = grace_until or time.monotonic() + EOF_GRACE
             if time.monotonic() > grace_until:
-                break
-    if stats_path:
-        write_stats(stats_path, up, down, delay_ms)
+                return
+
+
+def _exit_on_signal(signum, frame) -> None:
+    # ssh sends SIGHUP to its ProxyCommand on exit; unwind so stats get written.
+    raise SystemExit(0)
 
 
 def main(argv=None) -> None:
@@ -121,11 +133,15 @@ def main(argv=None) -> None:
     parser.add_argument("port", type=int)
     args = parser.parse_args(argv)
     stats = args.stats.replace("{pid}", str(os.getpid())) if args.stats else None
+    for signum in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _exit_on_signal)
     try:
         relay(args.host, args.port, args.delay_ms, stats)
     except OSError as exc:
         print("relay: %s" % exc, file=sys.stderr)
         os._exit(1)
+    except SystemExit:
+        pass
     os._exit(0)  # reader threads may still block in read(); don't wait for them
 
 
