@@ -287,16 +287,15 @@ def _reset_module_utils_globals():
 
 def _invoke_main(spec):
     """Run the module as ``__main__`` the way the AnsiballZ wrapper would."""
-    basic = sys.modules.get('ansible.module_utils.basic')
-    if basic is None:
-        import ansible.module_utils.basic as basic  # served by BundleImporter
     json_params = spec['json_params']
     if LOADER_NAME in _served:
         loader = __import__(LOADER_NAME, fromlist=['run_module'])
         loader.run_module(json_params=json_params, profile=spec.get('profile'),
                           module_fqn=spec['fqn'], modlib_path='', extensions={})
         return
-    basic._ANSIBLE_ARGS = json_params
+    if 'ansible.module_utils.basic' in _served:
+        basic = __import__('ansible.module_utils.basic', fromlist=['_ANSIBLE_ARGS'])
+        basic._ANSIBLE_ARGS = json_params
     runpy.run_module(spec['fqn'], init_globals={'_module_fqn': spec['fqn'],
                                                 '_modlib_path': ''},
                      run_name='__main__', alter_sys=True)

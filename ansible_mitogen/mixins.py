@@ -1,0 +1,292 @@
+"""ActionModuleMixin: the action-plugin execution path over Mitogen contexts.
+
+Runs in the task worker (controller).  ``ansible_mitogen.loaders`` mixes it
+in front of every action plugin class that is built for one of our
+connections.  It replaces the ``ActionBase`` methods that would otherwise
+run shell snippets over the connection (module execution, temp dirs, file
+transfer, ``~`` expansion, permission fixups) with single calls into
+``ansible_mitogen.target`` through the connection's call chain, while
+keeping vanilla's argument handling and result processing so output is
+identical.
+"""
+import json
+import logging
+import os
+import secrets
+from typing import Any, Dict, Optional
+
+from ansible import constants as C
+from ansible.module_utils.common.text.converters import to_bytes, to_text
+from ansible.utils.display import Display
+from ansible.vars.clean import remove_internal_keys
+
+from ansible_mitogen import planner, target
+
+LOG = logging.getLogger(__name__)
+display = Display()
+
+# Files up to this size travel inside one call; bigger ones stream through
+# the connection's put_file (FileService).
+SMALL_FILE_LIMIT = 512 * 1024
+LOCAL_TRANSPORTS = ('local', 'mitogen_local')
+TTY_TRANSPORTS = ('ssh', 'mitogen_ssh')
+
+
+def _transport_name(connection: Any) -> str:
+    name = str(getattr(connection, 'transport', '') or '')
+    return name.rsplit('.', 1)[-1]
+
+
+class ActionModuleMixin(object):
+    """Overrides of ActionBase methods; everything else stays vanilla."""
+
+    # -- plumbing ---------------------------------------------------------
+
+    def _mitogen_chain(self, use_login: bool = False, use_fork: bool = False) -> Any:
+        return self._connection.get_chain(use_login=use_login, use_fork=use_fork)
+
+    def _mitogen_call(self, func, *args, use_login: bool = False, **kwargs) -> Any:
+        return self._mitogen_chain(use_login=use_login).call(func, *args, **kwargs)
+
+    def _mitogen_is_local(self) -> bool:
+        return _transport_name(self._connection) in LOCAL_TRANSPORTS
+
+    def _mitogen_task_cwd(self) -> Optional[str]:
+        """Where modules start: playbook dir for local, else the login default."""
+        if self._mitogen_is_local():
+            return self._loader.get_basedir()
+        get_cwd = getattr(self._connection, 'get_default_cwd', None)
+        return get_cwd() if get_cwd else None
+
+    # -- low-level commands ---------------------------------------------------
+
+    def _low_level_execute_command(self, cmd, sudoable=True, in_data=None, executable=None,
+                                   encoding_errors='surrogate_then_replace', chdir=None):
+        """Run a shell command as vanilla does, minus its become/ssh wrapping.
+
+        Become is the context we call into, so nothing is prefixed to `cmd`.
+        Over ssh, vanilla allocates a TTY (``-tt``) when no stdin is sent,
+        which merges stderr into stdout with CRLF line ends: we emulate that.
+        """
+        if executable is None:
+            executable = self._play_context.executable
+        if executable:
+            self._connection._shell.executable = executable
+        emulate_tty = (not in_data and sudoable
+                       and _transport_name(self._connection) in TTY_TRANSPORTS)
+        if chdir is None and self._mitogen_is_local():
+            chdir = self._loader.get_basedir()
+        display.debug('_low_level_execute_command(): executing: %s' % (cmd,))
+        rc, stdout, stderr = self._mitogen_call(
+            target.exec_command, cmd=to_text(cmd), in_data=to_bytes(in_data or b''),
+            chdir=chdir, shell=executable or None, emulate_tty=emulate_tty,
+            use_login=not sudoable)
+        out = self._strip_success_message(to_text(stdout, errors=encoding_errors))
+        err = to_text(stderr, errors=encoding_errors)
+        return dict(rc=0 if rc is None else rc, stdout=out, stdout_lines=out.splitlines(),
+                    stderr=err, stderr_lines=err.splitlines())
+
+    # -- temp dirs, paths, permissions -------------------------------------
+
+    def _make_tmp_path(self, remote_user=None):
+        """Create the task temp dir in one call, as the user the task runs as."""
+        remote_tmp = self.get_shell_option('remote_tmp', default='~/.ansible/tmp')
+        if getattr(self._connection, '_remote_is_local', False):
+            remote_tmp = C.DEFAULT_LOCAL_TMP
+        basefile = self._connection._shell._generate_temp_dir_name()
+        system_dirs = self.get_shell_option('system_tmpdirs', default=['/var/tmp', '/tmp'])
+        path = self._mitogen_call(target.make_temp_dir, remote_tmp, basefile + '-', list(system_dirs))
+        self._cleanup_remote_tmp = True
+        self._connection._shell.tmpdir = path
+        return path
+
+    def _remove_tmp_path(self, tmp_path, force=False):
+        """Remove the task temp dir without waiting for the reply."""
+        if tmp_path is None and self._connection._shell.tmpdir:
+            tmp_path = self._connection._shell.tmpdir
+        if force or self._should_remove_tmp_path(tmp_path):
+            self._mitogen_chain().call_no_reply(target.remove_path, tmp_path)
+            self._connection._shell.tmpdir = None
+
+    def _should_remove_tmp_path(self, tmp_path):
+        # our temp dirs are named <basefile>-<random>, which still contains '-tmp-'
+        return bool(tmp_path and self._cleanup_remote_tmp and not C.DEFAULT_KEEP_REMOTE_FILES
+                    and '-tmp-' in tmp_path)
+
+    def _remote_expand_user(self, path, sudoable=True, pathsep=None):
+        """``~`` expansion by the user vanilla would pick (become user if sudoable)."""
+        if not path.startswith('~'):
+            return path
+        # the login context is the remote user, the default one the become user
+        use_login = not (sudoable and self._connection.become)
+        expanded = self._mitogen_call(target.expand_user, path, use_login=use_login)
+        if '..' in os.path.dirname(expanded).split('/'):
+            raise AssertionError('%r expanded to a path containing ".."' % (path,))
+        return expanded
+
+    def _remote_file_exists(self, path):
+        return self._mitogen_call(target.file_exists, path)
+
+    def _fixup_perms2(self, remote_paths, remote_user=None, execute=True):
+        """Files are created by the task's own user: only +x may be needed."""
+        if execute:
+            paths = [p for p in remote_paths if p and p != self._connection._shell.tmpdir]
+            if paths:
+                self._mitogen_call(target.set_executable, paths)
+        return None
+
+    def _remote_chmod(self, paths, mode, sudoable=False):
+        return self._low_level_execute_command(
+            self._connection._shell.chmod(paths, mode), sudoable=sudoable)
+
+    # -- file transfer -----------------------------------------------------
+
+    def _transfer_data(self, remote_path, data):
+        """Write `data` to `remote_path` in one call (atomic on the target)."""
+        if isinstance(data, str):
+            data = data.encode(errors='surrogateescape')
+        elif not isinstance(data, bytes):
+            raise TypeError('data must be either a string or bytes')
+        put_data = getattr(self._connection, 'put_data', None)
+        if put_data is not None:
+            put_data(remote_path, data)
+        else:
+            self._mitogen_call(target.write_path, remote_path, data)
+        return remote_path
+
+    def _transfer_file(self, local_path, remote_path):
+        """Small files in one call; large ones stream via the connection."""
+        if os.path.getsize(local_path) <= SMALL_FILE_LIMIT:
+            with open(local_path, 'rb') as fp:
+                data = fp.read()
+            st = os.stat(local_path)
+            self._mitogen_call(target.write_path, remote_path, data, None, (st.st_atime, st.st_mtime))
+        else:
+            self._connection.put_file(local_path, remote_path)
+        return remote_path
+
+    # -- module execution ----------------------------------------------------
+
+    def _execute_module(self, module_name=None, module_args=None, tmp=None, task_vars=None,
+                        persist_files=False, delete_remote_tmp=None, wrap_async=False,
+                        ignore_unknown_opts=False):
+        """Vanilla's argument and result handling around one target call."""
+        if task_vars is None:
+            task_vars = dict()
+        if module_name is None:
+            module_name = self._task.action
+        if module_args is None:
+            module_args = self._task.args
+        self._mitogen_update_module_args(module_name, module_args, task_vars, ignore_unknown_opts)
+
+        async_dir = None
+        remove_async_dir = None
+        if wrap_async or self._task.async_val:
+            async_dir = self.get_shell_option('async_dir', default='~/.ansible_async')
+            remove_async_dir = len(self._task.environment)
+            self._task.environment.append({'ANSIBLE_ASYNC_DIR': async_dir})
+        try:
+            built, module_path = self._mitogen_configure_module(module_name, module_args, task_vars)
+            env = {}
+            self._compute_environment_string(env)
+        finally:
+            if remove_async_dir is not None:
+                del self._task.environment[remove_async_dir]
+        style, shebang, data, profile = built
+        display.vvv('Using module file %s' % module_path)
+        if not shebang and style != 'binary':
+            raise self._mitogen_error('module (%s) is missing interpreter line' % module_name)
+        self._used_interpreter = shebang
+
+        plan = planner.plan_module(
+            module_name, module_args, module_path, style, shebang, data, profile,
+            env={str(k): str(v) for k, v in env.items()}, cwd=self._mitogen_task_cwd(),
+            fork=self._mitogen_wants_fork(task_vars), temp_dir=self._mitogen_temp_dir(),
+            emulate_tty=_transport_name(self._connection) in TTY_TRANSPORTS)
+        spec = plan.spec()
+        if wrap_async:
+            spec.update(async_jid='j%d' % secrets.randbelow(999999999999),
+                        async_limit=self._task.async_val, async_dir=async_dir)
+        res = self._mitogen_run(plan, spec)
+        data = self._mitogen_parse(res, profile)
+        return self._mitogen_finish(data, wrap_async)
+
+    def _mitogen_run(self, plan: planner.Plan, spec: Dict[str, Any]) -> Dict[str, Any]:
+        """Call run_module, answering up to two requests for missing code."""
+        reply = self._mitogen_call(target.run_module, spec)
+        for _ in range(2):
+            if 'need' not in reply:
+                break
+            follow_up = plan.answer(reply)
+            for key in ('async_jid', 'async_limit', 'async_dir'):
+                if key in spec:
+                    follow_up[key] = spec[key]
+            reply = self._mitogen_call(target.run_module, follow_up)
+        if 'async' in reply:
+            return {'rc': 0, 'stdout': json.dumps(reply['async']), 'stderr': ''}
+        return {'rc': reply['rc'],
+                'stdout': to_text(reply['stdout'], errors='surrogate_or_replace'),
+                'stderr': to_text(reply['stderr'], errors='surrogate_or_replace')}
+
+    def _mitogen_parse(self, res: Dict[str, Any], profile: str) -> Dict[str, Any]:
+        try:
+            return self._parse_returned_data(res, profile)
+        except TypeError:  # ansible-core < 2.19 takes no profile
+            return self._parse_returned_data(res)
+
+    def _mitogen_finish(self, data: Dict[str, Any], wrap_async: bool) -> Dict[str, Any]:
+        """Vanilla's post-processing of a module result."""
+        if data.pop('_ansible_suppress_tmpdir_delete', False):
+            self._cleanup_remote_tmp = False
+        if 'results' in data and (not isinstance(data['results'], (list, tuple))):
+            data['ansible_module_results'] = data.pop('results')
+            display.warning("Found internal 'results' key in module return, renamed to 'ansible_module_results'.")
+        remove_internal_keys(data)
+        if wrap_async:
+            self._connection._shell.tmpdir = None
+            data['changed'] = True
+        if 'stdout' in data and 'stdout_lines' not in data:
+            data['stdout_lines'] = (data.get('stdout', None) or '').splitlines()
+        if 'stderr' in data and 'stderr_lines' not in data:
+            data['stderr_lines'] = (data.get('stderr', None) or '').splitlines()
+        if self._discovered_interpreter_key:
+            if data.get('ansible_facts') is None:
+                data['ansible_facts'] = {}
+            data['ansible_facts'][self._discovered_interpreter_key] = self._discovered_interpreter
+        return data
+
+    def _mitogen_update_module_args(self, module_name, module_args, task_vars, ignore_unknown_opts):
+        try:
+            self._update_module_args(module_name, module_args, task_vars,
+                                     ignore_unknown_opts=ignore_unknown_opts)
+        except TypeError:  # older ansible-core without ignore_unknown_opts
+            self._update_module_args(module_name, module_args, task_vars)
+
+    def _mitogen_configure_module(self, module_name, module_args, task_vars):
+        """(style, shebang, data, profile), module_path across 2.17-2.19."""
+        result = self._configure_module(module_name=module_name, module_args=module_args,
+                                        task_vars=task_vars)
+        if len(result) == 4:  # ansible-core < 2.19
+            style, shebang, data, path = result
+            return (style, shebang, data, 'legacy'), path
+        built, path = result
+        return (built.module_style, built.shebang, built.b_module_data,
+                built.serialization_profile), path
+
+    def _mitogen_wants_fork(self, task_vars) -> bool:
+        isolation = task_vars.get('mitogen_task_isolation')
+        if isolation is not None:
+            isolation = self._templar.template(isolation)
+        return isolation == 'fork'
+
+    def _mitogen_temp_dir(self) -> Optional[str]:
+        tmpdir = self._connection._shell.tmpdir
+        if tmpdir:
+            return tmpdir
+        get_dir = getattr(self._connection, 'get_good_temp_dir', None)
+        return get_dir() if get_dir else None
+
+    def _mitogen_error(self, msg: str) -> Exception:
+        from ansible.errors import AnsibleError
+        return AnsibleError(msg)
+

@@ -1,0 +1,105 @@
+"""Decide how a module runs on the target and build the call for it.
+
+Runs in the task worker (controller), called by ``ActionModuleMixin``.  The
+module is located and prepared by ansible-core's own ``module_common``
+(through ``ActionBase._configure_module``), so module type detection,
+interpreter discovery, shebang rewriting, argument encoding and module_utils
+resolution are exactly vanilla's.  We only choose the runner:
+
+* ``python``: a new-style module run in the target's interpreter, shipped
+  as a content-addressed bundle (see ``module_finder``);
+* ``program``: everything else (binary, WANT_JSON, JSON-args, old-style,
+  any interpreter), written to a temp file and executed like vanilla.
+"""
+import json
+import os
+import shlex
+from typing import Any, Dict, List, Optional
+
+from ansible_mitogen import module_finder
+
+# Modules whose in-process run would leak state into later tasks.
+ALWAYS_FORK = frozenset(('dnf', 'dnf5', 'yum', 'setup', 'gather_facts', 'package_facts'))
+
+
+class Plan(object):
+    """One module invocation, ready to be sent to ``target.run_module``.
+
+    ``spec()`` is the first, small call; ``answer(reply)`` gives the follow-up
+    call when the target asks for the manifest or for missing sources.
+    """
+
+    def __init__(self, kind: str, spec: Dict[str, Any], bundle: Optional[module_finder.ModuleBundle] = None,
+                 profile: str = 'legacy', interpreter: Optional[str] = None) -> None:
+        self.kind = kind
+        self._spec = spec
+        self.bundle = bundle
+        self.profile = profile
+        self.interpreter = interpreter
+
+    def spec(self) -> Dict[str, Any]:
+        return dict(self._spec)
+
+    def answer(self, reply: Dict[str, Any]) -> Dict[str, Any]:
+        """Follow-up call for a {'need': ...} reply."""
+        need = reply['need']
+        spec = self.spec()
+        spec['manifest'] = self.bundle.manifest
+        if need != 'manifest':
+            spec['sources'] = {digest: self.bundle.sources[digest] for digest in need}
+        return spec
+
+
+def old_style_args(module_args: Dict[str, Any]) -> str:
+    """k=v line that vanilla writes to the args file of old-style modules."""
+    return ''.join('%s=%s ' % (key, shlex.quote(str(value))) for key, value in module_args.items())
+
+
+def json_args(module_args: Dict[str, Any], profile: str) -> str:
+    """JSON args file content for WANT_JSON and binary modules."""
+    try:
+        from ansible.module_utils.common.json import Direction, get_module_encoder
+    except ImportError:  # ansible-core < 2.19
+        from ansible.module_utils.common.json import AnsibleJSONEncoder
+        return json.dumps(module_args, cls=AnsibleJSONEncoder)
+    return json.dumps(module_args, cls=get_module_encoder(profile, Direction.CONTROLLER_TO_MODULE))
+
+
+def interpreter_argv(shebang: Optional[str]) -> List[str]:
+    """argv prefix vanilla's ``build_module_command`` derives from the shebang."""
+    if not shebang:
+        return []
+    return shlex.split(shebang.replace('#!', '', 1).strip())
+
+
+def plan_module(module_name: str, module_args: Dict[str, Any], module_path: str, style: str,
+                shebang: Optional[str], module_data: bytes, profile: str, env: Dict[str, str],
+                cwd: Optional[str], fork: bool, temp_dir: Optional[str], emulate_tty: bool) -> Plan:
+    """Build the Plan for a module prepared by ``_configure_module``."""
+    common = {'module_name': module_name, 'env': env, 'cwd': cwd, 'fork': fork}
+    short = module_name.rsplit('.', 1)[-1]
+    if short in ALWAYS_FORK:
+        common['fork'] = True
+    if style == 'new':
+        payload = module_finder.parse_ansiballz(module_data)
+        if payload is not None:
+            bundle = module_finder.bundle_from_zip(payload.fqn, payload.zip_bytes)
+            spec = dict(common, kind='python', fqn=payload.fqn, bundle=bundle.bundle_id,
+                        json_params=payload.json_params, profile=payload.profile or profile)
+            return Plan('python', spec, bundle, profile, shebang)
+    spec = dict(common, kind='program', filename=_remote_filename(module_path, style),
+                data=module_data, interpreter=interpreter_argv(shebang) if style != 'binary' else [],
+                args_data=None, temp_dir=temp_dir, emulate_tty=emulate_tty)
+    if style == 'binary':
+        with open(module_path, 'rb') as fp:
+            spec['data'] = fp.read()
+    if style == 'old':
+        spec['args_data'] = old_style_args(module_args).encode('utf-8', 'surrogateescape')
+    elif style in ('non_native_want_json', 'binary'):
+        spec['args_data'] = json_args(module_args, profile).encode('utf-8', 'surrogateescape')
+    return Plan('program', spec, None, profile, shebang)
+
+
+def _remote_filename(module_path: str, style: str) -> str:
+    # vanilla names every uploaded module AnsiballZ_<basename>
+    return 'AnsiballZ_' + os.path.basename(module_path.strip())

@@ -1,0 +1,231 @@
+"""Functions the controller calls on targets through ``context.call()``.
+
+Runs on TARGETS (Python 3.8+; stdlib plus mitogen.core/mitogen.service only).
+Callers: the connection plugin (``init_child``, ``create_fork_child``,
+``transfer_file``, ``write_path``, ``exec_command``) and the action mixin
+(``run_module``, temp dirs, ``~`` expansion, file checks).  Each function is
+one round trip; keep them small and free of controller-only imports.
+"""
+import errno
+import logging
+import os
+import pwd
+import shutil
+import stat
+import tempfile
+
+from ansible_mitogen import runner
+
+try:
+    import mitogen.core
+    takes_econtext = getattr(mitogen.core, 'takes_econtext', lambda func: func)
+except ImportError:  # unit tests run the runners without the core library
+    mitogen = None
+    takes_econtext = lambda func: func  # noqa: E731
+
+LOG = logging.getLogger(__name__)
+
+_good_temp_dir = None
+
+
+def _home_dir():
+    """Home of the effective user, whatever $HOME says after sudo/su."""
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_dir
+    except KeyError:
+        return os.path.expanduser('~')
+
+
+def expand_user(path):
+    """``~`` and ``~user`` expansion done by the user the context runs as."""
+    if path == '~' or path.startswith('~/'):
+        return _home_dir() + path[1:]
+    return os.path.expanduser(path)
+
+
+def _is_good_temp_dir(path):
+    path = expand_user(os.path.expandvars(path))
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix='.mitogen-probe-', dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError:
+        return None
+    return path
+
+
+def find_good_temp_dir(candidates):
+    """First candidate directory we can create files in (else the system tmp)."""
+    for candidate in list(candidates or ()) + [tempfile.gettempdir(), '/var/tmp', '/tmp']:
+        path = _is_good_temp_dir(candidate)
+        if path:
+            return path
+    raise IOError('no writable temporary directory among %r' % (candidates,))
+
+
+@takes_econtext
+def init_child(econtext=None, log_level=None, candidate_temp_dirs=()):
+    """Once per new interpreter: logging level, home dir and a writable temp dir."""
+    global _good_temp_dir
+    if log_level is not None:
+        logging.getLogger('ansible_mitogen').setLevel(log_level)
+    _good_temp_dir = find_good_temp_dir(candidate_temp_dirs)
+    return {'home_dir': _home_dir(), 'good_temp_dir': _good_temp_dir}
+
+
+@takes_econtext
+def create_fork_child(econtext=None):
+    """A new context forked from this interpreter (task isolation)."""
+    import mitogen.parent
+    upgrade = getattr(mitogen.parent, 'upgrade_router', None)
+    if upgrade is not None:
+        upgrade(econtext)
+    return econtext.router.fork()
+
+
+def run_module(kwargs):
+    """Run one planned module invocation (see ``ansible_mitogen.planner``)."""
+    return runner.run(kwargs)
+
+
+def exec_command(cmd, in_data=b'', chdir=None, shell=None, emulate_tty=False):
+    """Run a shell command line; (rc, stdout, stderr) as vanilla reports them."""
+    return runner.exec_command(cmd, in_data=in_data, chdir=chdir, shell=shell,
+                               emulate_tty=emulate_tty)
+
+
+def make_temp_dir(remote_tmp, prefix, system_dirs=()):
+    """Create the task's temp dir under remote_tmp (or a fallback); return its path.
+
+    Created by the user the task runs as, so no permission fixups are needed
+    afterwards (unlike vanilla's world-readable workarounds for become).
+    """
+    bases = [remote_tmp] + list(system_dirs)
+    if _good_temp_dir:
+        bases.append(_good_temp_dir)
+    last_error = None
+    for base in bases:
+        try:
+            base = expand_user(os.path.expandvars(base))
+            os.makedirs(base, mode=0o700, exist_ok=True)
+            return tempfile.mkdtemp(prefix=prefix, dir=base)
+        except OSError as exc:
+            last_error = exc
+    raise last_error
+
+
+def remove_path(path):
+    """rm -rf, ignoring a path that is already gone."""
+    try:
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.unlink(path)
+    except OSError as exc:
+        if exc.errno != errno.ENOENT:
+            raise
+
+
+def reset_temp_dir():
+    """Forget the cached good temp dir (after a become user change)."""
+    global _good_temp_dir
+    _good_temp_dir = None
+
+
+def file_exists(path):
+    return os.path.exists(path)
+
+
+def read_path(path):
+    with open(path, 'rb') as fp:
+        return fp.read()
+
+
+def set_executable(paths):
+    """``chmod u+x`` (plus g/o where already readable), as _fixup_perms2 would."""
+    for path in paths:
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            continue
+        if stat.S_ISDIR(mode):
+            continue
+        extra = stat.S_IXUSR
+        if mode & stat.S_IRGRP:
+            extra |= stat.S_IXGRP
+        if mode & stat.S_IROTH:
+            extra |= stat.S_IXOTH
+        os.chmod(path, stat.S_IMODE(mode) | extra)
+
+
+def write_path(path, data, mode=None, utimes=None):
+    """Atomically replace `path` with `data` (temp file in the same dir, rename)."""
+    directory = os.path.dirname(path) or '.'
+    fd, tmp = tempfile.mkstemp(prefix='.mitogen-', dir=directory)
+    try:
+        try:
+            runner._write_all(fd, data)
+        finally:
+            os.close(fd)
+        _finish_file(tmp, path, mode, utimes)
+    except BaseException:
+        _unlink_quiet(tmp)
+        raise
+
+
+def _finish_file(tmp, path, mode, utimes):
+    if mode is not None:
+        os.chmod(tmp, mode)
+    else:
+        os.chmod(tmp, 0o666 & ~_current_umask())
+    if utimes is not None:
+        os.utime(tmp, utimes)
+    os.rename(tmp, path)
+
+
+def _current_umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _unlink_quiet(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def transfer_file(context, in_path, out_path, mode=None, set_owner=False, utimes=None):
+    """Pull `in_path` from the FileService of `context` into `out_path` atomically."""
+    import mitogen.service
+    directory = os.path.dirname(out_path) or '.'
+    fd, tmp = tempfile.mkstemp(prefix='.mitogen-', dir=directory)
+    try:
+        with os.fdopen(fd, 'wb', 65536) as fp:
+            ok, metadata = _file_service_get(mitogen.service, context, in_path, fp)
+        if not ok:
+            raise IOError('transfer of %r was interrupted' % (in_path,))
+        if mode is None and metadata:
+            mode = metadata.get('mode')
+        _finish_file(tmp, out_path, mode, utimes)
+    except BaseException:
+        _unlink_quiet(tmp)
+        raise
+
+
+def _file_service_get(service_module, context, in_path, fp):
+    result = service_module.FileService.get(context, in_path, fp)
+    if isinstance(result, tuple):
+        return result
+    return result, None
+
+
+def stat_path(path, follow=False):
+    """Minimal stat used before streaming a file back (fetch)."""
+    try:
+        st = os.stat(path) if follow else os.lstat(path)
+    except OSError:
+        return None
+    return {'size': st.st_size, 'mode': st.st_mode, 'isdir': stat.S_ISDIR(st.st_mode)}
