@@ -1,0 +1,449 @@
+"""Connection plugin base shared by mitogen_ssh/local/sudo/su/doas.
+
+Runs in task workers (and in the strategy process for `meta:
+reset_connection`).  `_connect()` builds the hop stack from Ansible's
+settings (transport_config), asks the host's multiplexer's ContextService
+for the matching contexts over the multiplexer's UNIX socket, and keeps
+them for the task.  Become (sudo/su/doas) is one more hop: commands run in
+the become user's interpreter, so nothing is prefixed to command lines.
+
+Contract used by ansible_mitogen.mixins (action plugins): get_chain(),
+homedir, get_default_cwd(), get_default_env(), get_good_temp_dir(),
+context, login_context, parent, put_data(), get_binding(), get_stack().
+"""
+import os
+import tempfile
+from typing import Any, Dict, List, Optional, Tuple
+
+from ansible.errors import AnsibleConnectionFailure, AnsibleError
+from ansible.plugins.connection import ConnectionBase
+from ansible.utils.display import Display
+
+from ansible_mitogen import loaders, process, transport_config
+from ansible_mitogen.transport_config import Hop
+
+display = Display()
+
+# put_file() sends files up to this size inside one call; larger ones are
+# streamed by the target pulling from the multiplexer's FileService.
+INLINE_FILE_LIMIT = 128 * 1024
+FILE_SERVICE = "mitogen.service.FileService"
+
+
+class Binding:
+    """The worker's handle on its multiplexer's services."""
+
+    def __init__(self, parent: Any) -> None:
+        self.parent = parent
+
+    def call(self, service: str, method: str, **kwargs: Any) -> Any:
+        return self.parent.call_service(service, method, **kwargs)
+
+    def get_context(self, stack: List[Hop], init_kwargs: Dict[str, Any]) -> Dict[str, Any]:
+        from ansible_mitogen.services import CONTEXT_SERVICE
+
+        return self.call(CONTEXT_SERVICE, "get", stack=stack, init_kwargs=init_kwargs)
+
+    def put_context(self, context: Any) -> None:
+        from ansible_mitogen.services import CONTEXT_SERVICE
+
+        self.call(CONTEXT_SERVICE, "put", context=context)
+
+    def reset(self, stack: List[Hop]) -> bool:
+        from ansible_mitogen.services import CONTEXT_SERVICE
+
+        return self.call(CONTEXT_SERVICE, "reset", stack=stack)
+
+    def register_file(self, path: str) -> None:
+        """Let targets pull `path` from the multiplexer's FileService."""
+        self.call(FILE_SERVICE, "register", path=path)
+
+    def cache_get(self, key: str) -> Any:
+        from ansible_mitogen.services import MODULE_CACHE_SERVICE
+
+        return self.call(MODULE_CACHE_SERVICE, "get", key=key)
+
+    def cache_put(self, key: str, value: Any) -> None:
+        from ansible_mitogen.services import MODULE_CACHE_SERVICE
+
+        self.call(MODULE_CACHE_SERVICE, "put", key=key, value=value)
+
+
+class Connection(ConnectionBase):
+    """Shared implementation; subclasses set `transport` and `login_method`."""
+
+    transport = "mitogen"
+    login_method = "ssh"
+    is_mitogen_connection = True
+    has_pipelining = True
+    has_tty = True
+    has_native_async = False
+    supports_persistence = False
+    become_methods = loaders.BECOME_METHODS
+
+    def __init__(self, play_context: Any, new_stdin: Any = None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(play_context, new_stdin, *args, **kwargs)
+        self._task_vars: Dict[str, Any] = {}
+        self._templar: Any = None
+        self.router: Any = None
+        self.parent: Any = None
+        self.context: Any = None
+        self.login_context: Any = None
+        self.init_child_result: Optional[Dict[str, Any]] = None
+        self._login_init: Optional[Dict[str, Any]] = None
+        self._mitogen_stack: Optional[List[Hop]] = None
+        self._chains: Dict[Any, Any] = {}
+        self._fork_contexts: List[Any] = []
+
+    # --- where settings come from ----------------------------------------
+
+    def _resolve_option_variables(self, variables: Any, templar: Any) -> Any:
+        # TaskExecutor and the strategy hand us the host's vars here; keep
+        # them for mitogen_* variables and ansible_python_interpreter.
+        self._task_vars = variables
+        self._templar = templar
+        return super()._resolve_option_variables(variables, templar)
+
+    def on_action_run(self, task_vars: Dict[str, Any], delegate_to_hostname: Optional[str] = None,
+                      loader_basedir: Optional[str] = None) -> None:
+        """Optional hook for action plugins that have the task vars at hand."""
+        if not self._task_vars:
+            self._task_vars = task_vars
+
+    def _var(self, name: str) -> Any:
+        value = self._task_vars.get(name) if self._task_vars else None
+        if isinstance(value, str) and self._templar is not None and ("{{" in value or "{%" in value):
+            value = self._templar.template(value)
+        return value
+
+    def _option(self, name: str) -> Any:
+        try:
+            return self.get_option(name)
+        except KeyError:
+            return None
+
+    def _settings(self, task_vars: Optional[Dict[str, Any]] = None) -> transport_config.Settings:
+        return transport_config.Settings(self._option, self._var, self._play_context, self.become)
+
+    def _inventory_name(self) -> str:
+        name = self._var("inventory_hostname") or getattr(self._play_context, "remote_addr", None)
+        return str(name or "localhost")
+
+    # --- the hop stack -------------------------------------------------
+
+    def _become_method(self) -> Optional[str]:
+        if self.become is None:
+            return None
+        name = getattr(self.become, "name", None) or getattr(self.become, "_load_name", "")
+        return str(name).rsplit(".", 1)[-1]
+
+    def _login_hops(self, settings: transport_config.Settings) -> List[Hop]:
+        if self.login_method == "ssh":
+            return [settings.ssh_hop()]
+        if self.login_method in loaders.BECOME_METHODS:
+            # mitogen_sudo & co. as connection types: ansible_user is the
+            # account to switch to, from the previous hop (or the controller).
+            user = self._var("ansible_user") or settings.remote_user() or "root"
+            password = self._var("ansible_password") or getattr(self._play_context, "password", None)
+            return [settings.become_hop(self.login_method, user, password)]
+        return [settings.local_hop()]
+
+    def _via_hops(self) -> List[Hop]:
+        spec = self._var("mitogen_via")
+        if not spec:
+            return []
+        hostvars = self._var("hostvars") or {}
+        hops: List[Hop] = []
+        for item in transport_config.parse_via(str(spec)):
+            hops.extend(via_stack(item["host"], item["become_user"], hostvars, self))
+        return hops
+
+    def build_stack(self) -> List[Hop]:
+        """Every hop from the multiplexer to the context that runs tasks."""
+        settings = self._settings()
+        stack = self._via_hops() + self._login_hops(settings)
+        method = self._become_method()
+        if method:
+            if method not in self.become_methods:
+                raise AnsibleError("become method %r is not supported by ansible_mitogen connections" % method)
+            stack.append(settings.become_hop(method))
+        return stack
+
+    def get_stack(self) -> List[Hop]:
+        """The hop stack with secrets masked (for mitogen_get_stack)."""
+        return transport_config.mask_secrets(self._mitogen_stack or self.build_stack())
+
+    # --- connecting ----------------------------------------------------
+
+    def _candidate_temp_dirs(self) -> List[str]:
+        dirs = []
+        shell = getattr(self, "_shell", None)
+        for name in ("remote_tmp", "system_tmpdirs"):
+            try:
+                value = shell.get_option(name) if shell is not None else None
+            except KeyError:
+                value = None
+            if isinstance(value, str):
+                dirs.append(value)
+            elif value:
+                dirs.extend(value)
+        return dirs or ["~/.ansible/tmp", "/var/tmp", "/tmp"]
+
+    def _init_kwargs(self) -> Dict[str, Any]:
+        from ansible_mitogen import logging as am_logging
+
+        return {"log_level": am_logging.level(), "candidate_temp_dirs": self._candidate_temp_dirs()}
+
+    def _connect(self) -> "Connection":
+        if self.context is not None:
+            return self
+        stack = self.build_stack()
+        try:
+            self.router, self.parent = process.client(self._inventory_name())
+            reply = self.get_binding().get_context(stack, self._init_kwargs())
+        except AnsibleError:
+            raise
+        except Exception as exc:
+            process.drop_client()
+            raise AnsibleConnectionFailure("ansible_mitogen: multiplexer unavailable: %s" % exc)
+        if reply.get("msg"):
+            self._raise_connect_failure(reply, stack)
+        self._mitogen_stack = stack
+        self.context = reply["context"]
+        self.login_context = reply["login_context"]
+        self.init_child_result = reply.get("init") or {}
+        self._login_init = reply.get("login_init") or {}
+        self._connected = True
+        display.vvv("ESTABLISHED MITOGEN CONTEXT %r" % (self.context,), host=self._inventory_name())
+        return self
+
+    def _raise_connect_failure(self, reply: Dict[str, Any], stack: List[Hop]) -> None:
+        method = reply.get("method")
+        msg = reply["msg"]
+        # A failed login is UNREACHABLE like vanilla; a failed become step
+        # (bad password, requiretty, ...) is a task failure.
+        if method in loaders.BECOME_METHODS and reply.get("depth", 0) > 1:
+            raise AnsibleError("%s failed: %s" % (method, msg))
+        raise AnsibleConnectionFailure(msg)
+
+    def get_binding(self) -> Binding:
+        if self.parent is None:
+            self.router, self.parent = process.client(self._inventory_name())
+        return Binding(self.parent)
+
+    # --- the contract used by action plugins -----------------------------
+
+    def get_chain(self, use_login: bool = False, use_fork: bool = False) -> Any:
+        """A CallChain to the task context (login one or a fresh fork)."""
+        import mitogen.parent
+
+        self._connect()
+        context = self.login_context if use_login else self.context
+        if use_fork:
+            from ansible_mitogen import target
+
+            context = mitogen.parent.CallChain(context).call(target.create_fork_child)
+            self._fork_contexts.append(context)
+            return mitogen.parent.CallChain(context)
+        chain = self._chains.get(context)
+        if chain is None:
+            chain = self._chains[context] = mitogen.parent.CallChain(context, pipelined=True)
+        return chain
+
+    @property
+    def homedir(self) -> Optional[str]:
+        self._connect()
+        return (self.init_child_result or {}).get("home_dir")
+
+    def get_good_temp_dir(self) -> Optional[str]:
+        self._connect()
+        return (self.init_child_result or {}).get("good_temp_dir")
+
+    def get_default_cwd(self) -> Optional[str]:
+        # Vanilla `local` runs commands where ansible-playbook was started;
+        # over ssh the login shell starts in the home directory.
+        if self.login_method == "local":
+            return os.getcwd()
+        return None
+
+    def get_default_env(self) -> Dict[str, str]:
+        # The task `environment:` keyword is applied by the action path.
+        return {}
+
+    # --- ConnectionBase API --------------------------------------------
+
+    def exec_command(self, cmd: str, in_data: Optional[bytes] = None, sudoable: bool = True) -> Tuple[int, bytes, bytes]:
+        super().exec_command(cmd, in_data=in_data, sudoable=sudoable)
+        from ansible_mitogen import target
+
+        emulate_tty = bool(not in_data and sudoable and self.login_method == "ssh" and self._option("use_tty") is not False)
+        rc, stdout, stderr = self.get_chain(use_login=not sudoable).call(
+            target.exec_command, cmd, in_data=in_data or b"", chdir=self.get_default_cwd(), emulate_tty=emulate_tty
+        )
+        return rc, _as_bytes(stdout), _as_bytes(stderr)
+
+    def put_data(self, out_path: str, data: bytes, mode: Optional[int] = None, utimes: Any = None) -> None:
+        """Write `data` to `out_path` on the target atomically, in one call."""
+        import mitogen.core
+
+        from ansible_mitogen import target
+
+        self.get_chain().call(target.write_path, out_path, mitogen.core.Blob(data), mode=mode, utimes=utimes)
+
+    def put_file(self, in_path: str, out_path: str) -> None:
+        super().put_file(in_path, out_path)
+        try:
+            size = os.path.getsize(in_path)
+        except OSError as exc:
+            raise AnsibleError("file or module does not exist: %s (%s)" % (in_path, exc))
+        if size <= INLINE_FILE_LIMIT:
+            with open(in_path, "rb") as fp:
+                self.put_data(out_path, fp.read())
+            return
+        from ansible_mitogen import target
+
+        self.get_binding().register_file(in_path)
+        self.get_chain().call(target.transfer_file, self.parent, in_path, out_path)
+
+    def fetch_file(self, in_path: str, out_path: str) -> None:
+        super().fetch_file(in_path, out_path)
+        from ansible_mitogen import target
+
+        data = self.get_chain().call(target.read_path, in_path)
+        directory = os.path.dirname(out_path) or "."
+        fd, tmp = tempfile.mkstemp(prefix=".mitogen-fetch-", dir=directory)
+        with os.fdopen(fd, "wb") as fp:
+            fp.write(_as_bytes(data))
+        os.rename(tmp, out_path)
+
+    def _release_forks(self) -> None:
+        for context in self._fork_contexts:
+            try:
+                context.shutdown()
+            except Exception:
+                pass
+        del self._fork_contexts[:]
+
+    def close(self) -> None:
+        """End of task: release our reference; the context stays cached."""
+        self._release_forks()
+        if self.context is not None and self.parent is not None:
+            try:
+                self.get_binding().put_context(self.context)
+            except Exception as exc:
+                display.vvvv("ansible_mitogen: release failed: %s" % exc)
+        for chain in self._chains.values():
+            try:
+                chain.reset()
+            except Exception:
+                pass
+        self._chains.clear()
+        self.context = self.login_context = None
+        self._connected = False
+
+    def reset(self) -> None:
+        """`meta: reset_connection`, reboot, wait_for_connection: start over."""
+        try:
+            stack = self._mitogen_stack or self.build_stack()
+        except AnsibleError:
+            return
+        self.close()
+        try:
+            self.get_binding().reset(stack)
+        except Exception as exc:
+            display.vvvv("ansible_mitogen: reset failed: %s" % exc)
+        self._mitogen_stack = None
+
+
+def _as_bytes(value: Any) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape")
+    return bytes(value)
+
+
+def via_stack(host: str, become_user: Optional[str], hostvars: Any, conn: Connection) -> List[Hop]:
+    """Hops reaching inventory host `host` (for mitogen_via), optionally
+    followed by a sudo to `become_user`."""
+    try:
+        host_vars = dict(hostvars[host])
+    except KeyError:
+        raise AnsibleError("mitogen_via names unknown inventory host %r" % host)
+
+    def var(name: str) -> Any:
+        return host_vars.get(name)
+
+    def option(name: str) -> Any:
+        return _VIA_OPTION_VARS.get(name, lambda v: None)(var)
+
+    settings = transport_config.Settings(option, var, _ViaPlayContext(host, host_vars), None)
+    conn_type = str(var("ansible_connection") or "ssh").rsplit(".", 1)[-1]
+    hops = [settings.local_hop() if conn_type in ("local", "mitogen_local") else settings.ssh_hop()]
+    if become_user:
+        method = str(var("ansible_become_method") or "sudo")
+        hops.append(settings.become_hop(method if method in loaders.BECOME_METHODS else "sudo", become_user))
+    return hops
+
+
+def _first(*names: str):
+    def pick(var):
+        for name in names:
+            if var(name) is not None:
+                return var(name)
+        return None
+    return pick
+
+
+# How a via host's connection options come from its hostvars (the same
+# variables the builtin ssh plugin documents).
+_VIA_OPTION_VARS = {
+    "host": _first("ansible_ssh_host", "ansible_host"),
+    "port": _first("ansible_ssh_port", "ansible_port"),
+    "remote_user": _first("ansible_ssh_user", "ansible_user"),
+    "password": _first("ansible_ssh_pass", "ansible_ssh_password", "ansible_password"),
+    "private_key_file": _first("ansible_ssh_private_key_file", "ansible_private_key_file"),
+    "ssh_args": _first("ansible_ssh_args"),
+    "ssh_common_args": _first("ansible_ssh_common_args"),
+    "ssh_extra_args": _first("ansible_ssh_extra_args"),
+    "ssh_executable": _first("ansible_ssh_executable"),
+    "timeout": _first("ansible_ssh_timeout", "ansible_timeout"),
+    "host_key_checking": _first("ansible_ssh_host_key_checking", "ansible_host_key_checking"),
+}
+
+
+class _ViaPlayContext:
+    """Minimal PlayContext stand-in for a via host."""
+
+    def __init__(self, host: str, host_vars: Dict[str, Any]) -> None:
+        self.remote_addr = host_vars.get("ansible_host") or host
+        self.remote_user = None
+        self.port = None
+        self.password = None
+        self.private_key_file = None
+        self.timeout = None
+        self.become_pass = None
+
+
+def register_options(name: str, base: str, documentation: str) -> None:
+    """Give connection type `name` the builtin `base` plugin's options plus
+    the ones in `documentation`, so get_option() reads exactly what the
+    builtin plugin reads (vars, ansible.cfg, environment, CLI)."""
+    import importlib
+
+    import yaml
+    from ansible import constants as C
+
+    if C.config.get_configuration_definitions("connection", name):
+        return
+    if not C.config.get_configuration_definitions("connection", base):
+        from ansible.plugins.loader import fragment_loader
+        from ansible.utils.plugin_docs import add_fragments
+
+        module = importlib.import_module("ansible.plugins.connection." + base)
+        doc = yaml.safe_load(module.DOCUMENTATION)
+        add_fragments(doc, module.__file__, fragment_loader=fragment_loader, is_module=False)
+        C.config.initialize_plugin_configuration_definitions("connection", base, doc.get("options") or {})
+    defs = dict(C.config.get_configuration_definitions("connection", base))
+    defs.update(yaml.safe_load(documentation).get("options") or {})
+    C.config.initialize_plugin_configuration_definitions("connection", name, defs)

@@ -1,0 +1,321 @@
+"""Services living in each connection multiplexer.
+
+Runs in the multiplexer processes forked by `process.start()`; task workers
+call these over the multiplexer's UNIX socket with
+`parent.call_service(SERVICE_NAME, method, **kwargs)`.
+
+* ContextService: one Mitogen context per hop stack, shared by every task
+  of the run.  Reuse, refcounts, reset, a cap on interpreters per target
+  (MITOGEN_MAX_INTERPRETERS, default 20; least recently used idle one shut
+  down past it), one connect at a time per stack (others wait for its
+  result), and connect timeouts measured by the connection method itself
+  from when the attempt starts, never from when the request was queued.
+* FileService / PushFileService (from mitogen.service): file transfer.
+* ModuleCacheService: key/value cache of module and module_utils source,
+  filled by task workers, so it is read and built once per run.
+"""
+import logging
+import os
+import threading
+import time
+from typing import Any, Dict, List, Optional, Tuple
+
+import mitogen.core
+import mitogen.master
+import mitogen.service
+import mitogen.unix
+
+LOG = logging.getLogger(__name__)
+
+CONTEXT_SERVICE = "ansible_mitogen.services.ContextService"
+MODULE_CACHE_SERVICE = "ansible_mitogen.services.ModuleCacheService"
+DEFAULT_MAX_INTERPRETERS = 20
+LOGIN_METHODS = ("ssh", "local")
+
+
+def max_interpreters() -> int:
+    return max(1, int(os.environ.get("MITOGEN_MAX_INTERPRETERS") or DEFAULT_MAX_INTERPRETERS))
+
+
+def stack_key(stack: List[Dict[str, Any]]) -> str:
+    """Stable identity of a hop stack (secrets included: a different
+    password is a different login)."""
+    return repr([(hop["method"], sorted(hop["kwargs"].items())) for hop in stack])
+
+
+def machine_depth(stack: List[Dict[str, Any]]) -> int:
+    """Length of the prefix of `stack` that reaches the target machine."""
+    depth = 1
+    for i, hop in enumerate(stack):
+        if hop["method"] in LOGIN_METHODS:
+            depth = i + 1
+    return depth
+
+
+class Entry:
+    """One live context and the bookkeeping the cap and reset need."""
+
+    def __init__(self, key: str, context: Any, parent_key: Optional[str], machine: str, init: Dict[str, Any]) -> None:
+        self.key = key
+        self.context = context
+        self.parent_key = parent_key
+        self.machine = machine
+        self.init = init
+        self.refs = 0
+        self.last_used = time.monotonic()
+
+
+class ContextService(mitogen.service.Service):
+    """Hands out (and reuses) contexts for hop stacks."""
+
+    name = CONTEXT_SERVICE
+
+    def __init__(self, router: Any) -> None:
+        super().__init__(router)
+        self._lock = threading.Lock()
+        self._entries: Dict[str, Entry] = {}
+        self._pending: Dict[str, threading.Event] = {}
+        self._errors: Dict[str, Tuple[float, str]] = {}
+
+    # --- public methods -------------------------------------------------
+
+    @mitogen.service.expose(mitogen.service.AllowParents())
+    def get(self, stack: list, init_kwargs: Optional[dict] = None) -> Dict[str, Any]:
+        """Contexts for every hop of `stack`, connecting what is missing.
+
+        Returns {"context", "login_context", "init", "msg", "method"}: on
+        failure `context` is None, `msg` says why and `method` names the
+        hop that failed.
+        """
+        parent = None
+        contexts = []
+        for depth in range(1, len(stack) + 1):
+            entry, msg = self._get_one(stack[:depth], parent, init_kwargs or {})
+            if entry is None:
+                return {"context": None, "login_context": None, "init": None, "msg": msg,
+                        "method": stack[depth - 1]["method"], "depth": depth}
+            parent = entry
+            contexts.append(entry)
+        last = contexts[-1]
+        login = contexts[machine_depth(stack) - 1]
+        with self._lock:
+            last.refs += 1
+            last.last_used = time.monotonic()
+        return {"context": last.context, "login_context": login.context, "init": last.init,
+                "login_init": login.init, "msg": None, "method": None, "depth": len(stack)}
+
+    @mitogen.service.expose(mitogen.service.AllowParents())
+    def put(self, context: Any) -> None:
+        """A task worker is done with `context` (refcount down, stays cached)."""
+        with self._lock:
+            for entry in self._entries.values():
+                if entry.context == context and entry.refs > 0:
+                    entry.refs -= 1
+                    entry.last_used = time.monotonic()
+                    return
+
+    @mitogen.service.expose(mitogen.service.AllowParents())
+    def reset(self, stack: list) -> bool:
+        """Shut down the context of `stack` (and what hangs off it); next
+        get() connects afresh.  True if something was shut down."""
+        key = stack_key(stack)
+        with self._lock:
+            victims = self._subtree(key)
+            self._errors.pop(key, None)
+        for entry in victims:
+            self._shutdown(entry)
+        return bool(victims)
+
+    @mitogen.service.expose(mitogen.service.AllowParents())
+    def stats(self) -> Dict[str, Any]:
+        with self._lock:
+            return {"contexts": len(self._entries),
+                    "per_machine": self._per_machine_counts()}
+
+    # --- internals ------------------------------------------------------
+
+    def _get_one(self, stack: list, parent: Optional[Entry], init_kwargs: dict) -> Tuple[Optional[Entry], Optional[str]]:
+        key = stack_key(stack)
+        while True:
+            with self._lock:
+                entry = self._entries.get(key)
+                if entry is not None:
+                    entry.last_used = time.monotonic()
+                    return entry, None
+                waiter = self._pending.get(key)
+                if waiter is None:
+                    self._pending[key] = threading.Event()
+                    break
+            # Someone else is connecting this very stack: share their result.
+            waiter.wait()
+            with self._lock:
+                if key in self._errors and key not in self._entries:
+                    return None, self._errors[key][1]
+        try:
+            return self._connect(key, stack, parent, init_kwargs)
+        finally:
+            with self._lock:
+                self._pending.pop(key).set()
+
+    def _connect(self, key: str, stack: list, parent: Optional[Entry], init_kwargs: dict) -> Tuple[Optional[Entry], Optional[str]]:
+        hop = stack[-1]
+        machine = stack_key(stack[:machine_depth(stack)])
+        self._make_room(machine)
+        try:
+            context = connect_hop(self.router, hop, parent.context if parent else None)
+            init = init_child(context, init_kwargs)
+        except Exception as exc:  # any failure becomes a clean UNREACHABLE/FAILED
+            msg = describe_error(hop, exc)
+            LOG.debug("connect %s failed: %s", hop["method"], msg)
+            with self._lock:
+                self._errors[key] = (time.monotonic(), msg)
+            return None, msg
+        entry = Entry(key, context, parent.key if parent else None, machine, init)
+        with self._lock:
+            self._entries[key] = entry
+            self._errors.pop(key, None)
+        mitogen.core.listen(context, "disconnect", lambda: self._forget(key))
+        return entry, None
+
+    def _forget(self, key: str) -> None:
+        with self._lock:
+            for entry in self._subtree(key):
+                self._entries.pop(entry.key, None)
+
+    def _subtree(self, key: str) -> List[Entry]:
+        """`key`'s entry and every entry reached through it, children first."""
+        out: List[Entry] = []
+        frontier = [key]
+        while frontier:
+            current = frontier.pop()
+            entry = self._entries.get(current)
+            if entry is not None:
+                out.append(entry)
+            frontier.extend(e.key for e in self._entries.values() if e.parent_key == current)
+        return list(reversed(out))
+
+    def _shutdown(self, entry: Entry) -> None:
+        with self._lock:
+            self._entries.pop(entry.key, None)
+        try:
+            entry.context.shutdown(wait=True)
+        except Exception as exc:
+            LOG.debug("shutdown of %r: %s", entry.context, exc)
+
+    def _per_machine_counts(self) -> Dict[str, int]:
+        counts: Dict[str, int] = {}
+        for entry in self._entries.values():
+            counts[entry.machine] = counts.get(entry.machine, 0) + 1
+        return counts
+
+    def _make_room(self, machine: str) -> None:
+        """Past the cap, shut down the least recently used idle leaf."""
+        with self._lock:
+            mine = [e for e in self._entries.values() if e.machine == machine]
+            if len(mine) < max_interpreters():
+                return
+            parents = {e.parent_key for e in self._entries.values()}
+            idle = [e for e in mine if e.refs == 0 and e.key not in parents]
+            if not idle:
+                return
+            victim = min(idle, key=lambda e: e.last_used)
+        LOG.debug("interpreter cap reached for a target; shutting down %r", victim.context)
+        self._shutdown(victim)
+
+
+def connect_hop(router: Any, hop: Dict[str, Any], via: Any) -> Any:
+    """router.<method>(via=..., **kwargs) for one hop."""
+    kwargs = {k: v for k, v in hop["kwargs"].items() if v is not None}
+    if via is not None:
+        kwargs["via"] = via
+    return getattr(router, hop["method"])(**kwargs)
+
+
+def init_child(context: Any, init_kwargs: dict) -> Dict[str, Any]:
+    """Run ansible_mitogen.target.init_child once in a new interpreter."""
+    try:
+        import ansible_mitogen.target as target
+    except ImportError:
+        target = None
+    if target is not None and hasattr(target, "init_child"):
+        return context.call(target.init_child, **init_kwargs)
+    return {"home_dir": context.call(os.path.expanduser, "~"), "good_temp_dir": None}
+
+
+def describe_error(hop: Dict[str, Any], exc: BaseException) -> str:
+    """Human-readable reason a hop failed, naming the method and host."""
+    kwargs = hop["kwargs"]
+    where = kwargs.get("hostname") or kwargs.get("username") or ""
+    text = str(exc) or exc.__class__.__name__
+    return "%s%s: %s" % (hop["method"], " to %s" % where if where else "", text)
+
+
+class ModuleCacheService(mitogen.service.Service):
+    """Run-wide cache of module/module_utils source built by task workers."""
+
+    name = MODULE_CACHE_SERVICE
+
+    def __init__(self, router: Any) -> None:
+        super().__init__(router)
+        self._lock = threading.Lock()
+        self._cache: Dict[str, Any] = {}
+
+    @mitogen.service.expose(mitogen.service.AllowParents())
+    def get(self, key: str) -> Any:
+        with self._lock:
+            return self._cache.get(key)
+
+    @mitogen.service.expose(mitogen.service.AllowParents())
+    def put(self, key: str, value: Any) -> None:
+        with self._lock:
+            self._cache[key] = value
+
+
+class MultiplexerServer:
+    """Router + UNIX listener + service pool of one multiplexer process."""
+
+    def __init__(self, path: str, pool_size: int) -> None:
+        self.broker = mitogen.master.Broker()
+        self.router = mitogen.master.Router(self.broker)
+        self.listener = listen_unix(self.router, path)
+        self.services = [
+            ContextService(self.router),
+            mitogen.service.FileService(self.router),
+            mitogen.service.PushFileService(self.router),
+            ModuleCacheService(self.router),
+        ]
+        self.pool = mitogen.service.Pool(self.router, services=self.services, size=pool_size)
+        if os.environ.get("MITOGEN_DUMP_THREAD_STACKS"):
+            start_stack_dumper()
+
+    def shutdown(self) -> None:
+        try:
+            self.pool.stop(join=True)
+        except Exception:
+            pass
+        self.broker.shutdown()
+        self.broker.join()
+
+
+def listen_unix(router: Any, path: str) -> Any:
+    """A UNIX-socket listener; accepts either shape of mitogen.unix.Listener."""
+    build = getattr(mitogen.unix.Listener, "build_stream", None)
+    if build is not None:
+        stream = build(router, path)
+        router.broker.start_receive(stream)
+        return stream
+    return mitogen.unix.Listener(router, path)
+
+
+def start_stack_dumper(interval: float = 5.0) -> None:
+    """MITOGEN_DUMP_THREAD_STACKS: log every thread's stack periodically."""
+    import sys
+    import traceback
+
+    def loop() -> None:
+        while True:
+            time.sleep(interval)
+            for ident, frame in sys._current_frames().items():
+                LOG.warning("thread %s:\n%s", ident, "".join(traceback.format_stack(frame)))
+
+    threading.Thread(target=loop, name="stack-dumper", daemon=True).start()

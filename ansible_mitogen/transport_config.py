@@ -1,0 +1,256 @@
+"""Turns Ansible's connection settings into a stack of Mitogen hops.
+
+Runs in task workers (and the strategy process for `meta:
+reset_connection`).  It reads every setting the vanilla ssh/local
+connection plugins and sudo/su/doas become plugins read -- through the
+connection's and become plugin's `get_option()` (vars, config, env, CLI),
+the PlayContext (-k/-K passwords) and the task vars for `mitogen_*`
+variables -- and returns plain dicts that the multiplexer's ContextService
+turns into `router.<method>(**kwargs)` calls.
+
+A hop is `{"method": name, "kwargs": {...}}`; a stack is a list of hops,
+first hop nearest the controller.
+"""
+import getpass
+import os
+import shlex
+import socket
+from typing import Any, Callable, Dict, List, Optional
+
+Hop = Dict[str, Any]
+
+SECRET_KEYS = frozenset(("password",))
+MASKED = "********"
+FIXED_REMOTE_NAME = "ansible"
+DEFAULT_KEEPALIVE_INTERVAL = 30
+DEFAULT_KEEPALIVE_COUNT = 10
+DEFAULT_PATHS = {"sudo": "sudo", "su": "su", "doas": "doas"}
+
+# Shell run as the "interpreter" under auto discovery: execs the first
+# Python of Ansible's fallback list, passing our boot arguments through.
+_DISCOVERY_SCRIPT = 'for p in %s; do command -v "$p" >/dev/null 2>&1 && exec "$p" "$@"; done; exit 127'
+
+_controller_pid = os.getpid()
+
+
+def remember_controller_pid() -> None:
+    """Called by activation in the strategy process: that pid names us."""
+    global _controller_pid
+    _controller_pid = os.getpid()
+
+
+def remote_name(mask: bool) -> str:
+    """argv[0] tag of our interpreters on targets: USER@CONTROLLER:PID."""
+    if mask:
+        return FIXED_REMOTE_NAME
+    return "%s@%s:%d" % (getpass.getuser(), socket.gethostname(), _controller_pid)
+
+
+def to_bool(value: Any, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("1", "yes", "true", "on", "y")
+
+
+def to_int(value: Any, default: Optional[int] = None) -> Optional[int]:
+    if value is None or value == "":
+        return default
+    return int(value)
+
+
+def split_args(*values: Any) -> List[str]:
+    """ssh_args / ssh_common_args / ssh_extra_args strings -> one argv list."""
+    out: List[str] = []
+    for value in values:
+        if isinstance(value, (list, tuple)):
+            out.extend(str(v) for v in value)
+        elif value:
+            out.extend(shlex.split(str(value)))
+    return out
+
+
+def python_path(interpreter: Optional[str], fallback: List[str]) -> List[str]:
+    """argv prefix that starts the target's Python.
+
+    Paths and `/usr/bin/env python3`-style values are split like a shell
+    would; `auto`, `auto_silent` and `auto_legacy*` discover the first
+    interpreter of Ansible's INTERPRETER_PYTHON_FALLBACK list on the target.
+    """
+    value = (interpreter or "auto").strip()
+    if value.startswith("auto"):
+        names = " ".join(shlex.quote(name) for name in fallback)
+        return ["/bin/sh", "-c", _DISCOVERY_SCRIPT % names, "sh"]
+    return shlex.split(value)
+
+
+def is_discovery(interpreter: Optional[str]) -> bool:
+    return (interpreter or "auto").strip().startswith("auto")
+
+
+def mask_secrets(stack: List[Hop]) -> List[Hop]:
+    """Copy of `stack` safe to show or log: passwords replaced."""
+    out = []
+    for hop in stack:
+        kwargs = dict(hop["kwargs"])
+        for key in SECRET_KEYS:
+            if kwargs.get(key):
+                kwargs[key] = MASKED
+        out.append(dict(hop, kwargs=kwargs))
+    return out
+
+
+class Settings:
+    """What one connection needs to know, gathered from Ansible's sources.
+
+    `option(name)` reads the connection plugin's option (None if the plugin
+    has no such option); `var(name)` templates a task var;
+    `become_option(name)` reads the become plugin's option.
+    """
+
+    def __init__(
+        self,
+        option: Callable[[str], Any],
+        var: Callable[[str], Any],
+        play_context: Any,
+        become: Any = None,
+    ) -> None:
+        self.option = option
+        self.var = var
+        self.play_context = play_context
+        self.become = become
+
+    def become_option(self, name: str) -> Any:
+        if self.become is None:
+            return None
+        try:
+            return self.become.get_option(name)
+        except KeyError:
+            return None
+
+    # --- target interpreter ---------------------------------------------
+
+    def interpreter(self) -> str:
+        value = self.var("ansible_python_interpreter")
+        if value:
+            return str(value)
+        discovered = (self.var("ansible_facts") or {}).get("discovered_interpreter_python")
+        if discovered:
+            return str(discovered)
+        from ansible import constants as C
+
+        return str(C.config.get_config_value("INTERPRETER_PYTHON", variables=self._config_vars()) or "auto")
+
+    def interpreter_fallback(self) -> List[str]:
+        from ansible import constants as C
+
+        return list(C.config.get_config_value("INTERPRETER_PYTHON_FALLBACK", variables=self._config_vars()))
+
+    def _config_vars(self) -> Dict[str, Any]:
+        names = ("ansible_python_interpreter", "ansible_interpreter_python_fallback")
+        return {name: self.var(name) for name in names if self.var(name) is not None}
+
+    def python_path(self) -> List[str]:
+        return python_path(self.interpreter(), self.interpreter_fallback())
+
+    def remote_name(self) -> str:
+        return remote_name(to_bool(self.var("mitogen_mask_remote_name")))
+
+    def common_kwargs(self) -> Dict[str, Any]:
+        return {"python_path": self.python_path(), "remote_name": self.remote_name()}
+
+    # --- login hops -----------------------------------------------------
+
+    def remote_user(self) -> Optional[str]:
+        return self.option("remote_user") or getattr(self.play_context, "remote_user", None)
+
+    def ssh_hop(self) -> Hop:
+        pc = self.play_context
+        host_key_checking = self.option("host_key_checking")
+        kwargs = dict(
+            self.common_kwargs(),
+            hostname=self.option("host") or pc.remote_addr,
+            port=to_int(self.option("port") or getattr(pc, "port", None)),
+            username=self.remote_user(),
+            password=self.option("password") or getattr(pc, "password", None),
+            identity_file=self.option("private_key_file") or getattr(pc, "private_key_file", None),
+            ssh_path=self.option("ssh_executable") or "ssh",
+            ssh_args=split_args(
+                self.option("ssh_args"), self.option("ssh_common_args"), self.option("ssh_extra_args")
+            ),
+            connect_timeout=to_int(self.option("timeout") or getattr(pc, "timeout", None), 10),
+            check_host_keys="enforce" if to_bool(host_key_checking, True) else "ignore",
+            ssh_debug_level=to_int(self.var("mitogen_ssh_debug_level")),
+            keepalive_interval=to_int(self.var("mitogen_ssh_keepalive_interval"), DEFAULT_KEEPALIVE_INTERVAL),
+            keepalive_count=to_int(self.var("mitogen_ssh_keepalive_count"), DEFAULT_KEEPALIVE_COUNT),
+            compression=to_bool(self.var("mitogen_ssh_compression"), True),
+        )
+        if kwargs["identity_file"]:
+            kwargs["identity_file"] = os.path.expanduser(kwargs["identity_file"])
+        return {"method": "ssh", "kwargs": kwargs}
+
+    def local_hop(self) -> Hop:
+        return {"method": "local", "kwargs": self.common_kwargs()}
+
+    # --- become hops ----------------------------------------------------
+
+    def become_hop(self, method: str, username: Optional[str] = None, password: Optional[str] = None) -> Hop:
+        """A sudo/su/doas hop from the become plugin's (or vars') settings."""
+        user = username or self.become_option("become_user") or self.var("ansible_become_user") or "root"
+        password = (
+            password
+            or self.become_option("become_pass")
+            or self.var("ansible_become_password")
+            or self.var("ansible_become_pass")
+            or getattr(self.play_context, "become_pass", None)
+        )
+        exe = (
+            self.become_option("become_exe")
+            or self.var("ansible_%s_exe" % method)
+            or self.var("mitogen_%s_path" % method)
+            or DEFAULT_PATHS[method]
+        )
+        flags = self.become_option("become_flags")
+        if flags is None:
+            flags = self.var("ansible_become_flags") or ""
+        kwargs = dict(self.common_kwargs(), username=user, password=password)
+        kwargs["%s_path" % method] = exe
+        if method == "sudo":
+            kwargs["sudo_args"] = sudo_args(flags)
+        elif method == "su" and flags:
+            kwargs["su_args"] = split_args(flags)
+        return {"method": method, "kwargs": kwargs}
+
+
+def sudo_args(flags: Optional[str]) -> List[str]:
+    """become_flags for sudo minus what our sudo driver handles itself.
+
+    -n (non-interactive) and -S (password on stdin) are Ansible's way of
+    driving sudo through a pipe; our sudo step answers the prompt itself.
+    """
+    out = []
+    for flag in split_args(flags):
+        if flag in ("-n", "--non-interactive", "-S", "--stdin"):
+            continue
+        if flag.startswith("-") and not flag.startswith("--") and len(flag) > 2:
+            flag = "-" + flag[1:].replace("n", "").replace("S", "")
+            if flag == "-":
+                continue
+        out.append(flag)
+    return out
+
+
+def parse_via(spec: str) -> List[Dict[str, Optional[str]]]:
+    """`mitogen_via` value -> [{"host": h, "become_user": u or None}, ...].
+
+    Accepts `host`, `user@host`, and comma-separated chains of them (the
+    first entry nearest the controller).
+    """
+    out: List[Dict[str, Optional[str]]] = []
+    for item in (part.strip() for part in spec.split(",")):
+        if not item:
+            continue
+        user, sep, host = item.rpartition("@")
+        out.append({"host": host, "become_user": user if sep else None})
+    return out
