@@ -24,6 +24,7 @@ import importlib.abc
 import importlib.machinery
 import io
 import json
+import linecache
 import os
 import pickle
 import runpy
@@ -100,9 +101,12 @@ class BundleImporter(importlib.abc.MetaPathFinder, importlib.abc.InspectLoader):
         exec(self.get_code(name), module.__dict__)
 
     def is_package(self, fullname):
-        return _served[fullname][1]
+        return fullname in _served and _served[fullname][1]
 
     def get_source(self, fullname):
+        # runpy asks for '__main__'; linecache is primed by get_code instead
+        if fullname not in _served:
+            return None
         return _sources[_served[fullname][0]].decode('utf-8', 'replace')
 
     def get_code(self, fullname):
@@ -111,8 +115,12 @@ class BundleImporter(importlib.abc.MetaPathFinder, importlib.abc.InspectLoader):
         key = (digest, filename)
         code = _code_cache.get(key)
         if code is None:
-            code = compile(_sources[digest], filename, 'exec', dont_inherit=True)
+            source = _sources[digest]
+            code = compile(source, filename, 'exec', dont_inherit=True)
             _code_cache[key] = code
+            # tracebacks show module lines although no such file exists
+            lines = source.decode('utf-8', 'replace').splitlines(True)
+            linecache.cache[filename] = (len(source), None, lines, filename)
         return code
 
 
@@ -154,11 +162,22 @@ def conflicting_names(manifest):
 
 def activate_manifest(manifest, purge=()):
     """Make `manifest` the set of modules the importer serves."""
-    for name in purge:
-        sys.modules.pop(name, None)
+    if purge:
+        # Dependents of an overridden module hold references to it, so the
+        # whole bundle is imported afresh (we only purge inside a fork).
+        for name, _, _ in manifest:
+            _forget_module(name)
     for name, digest, is_pkg in manifest:
         _served[name] = (digest, bool(is_pkg))
     _install_importer()
+
+
+def _forget_module(name):
+    module = sys.modules.pop(name, None)
+    parent_name, _, child = name.rpartition('.')
+    parent = sys.modules.get(parent_name)
+    if module is not None and parent is not None and getattr(parent, child, None) is module:
+        delattr(parent, child)
 
 
 class GlobalState(object):

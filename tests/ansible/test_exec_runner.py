@@ -1,0 +1,335 @@
+"""Target-side runners, exercised in real, fresh Python interpreters.
+
+Runs on the controller: each test starts a clean interpreter (no Ansible
+imported, like a target) that imports ``ansible_mitogen.runner`` and runs a
+list of specs in order, so persistence across tasks is tested too.  Real
+ansible-core modules are prepared by ``module_common.modify_module`` and
+planned by ``ansible_mitogen.planner``, as the action mixin does.
+"""
+import json
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from ansible_mitogen import module_finder, planner, runner
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+DRIVER = textwrap.dedent('''
+    import os, pickle, sys
+    from ansible_mitogen import runner
+    calls = pickle.load(sys.stdin.buffer)
+    out = []
+    for func, arg in calls:
+        if func == 'eval':
+            out.append(eval(arg))
+        else:
+            out.append(getattr(runner, func)(*arg))
+    sys.stdout.buffer.write(pickle.dumps(out))
+''')
+
+
+def in_fresh_interpreter(calls, python=sys.executable):
+    """Run [(runner_function, args) | ('eval', expr)] in one clean interpreter."""
+    env = dict(os.environ, PYTHONPATH=REPO_ROOT)
+    proc = subprocess.run([python, '-c', DRIVER], input=pickle.dumps(calls),
+                          capture_output=True, env=env, timeout=60, cwd='/')
+    assert proc.returncode == 0, proc.stderr.decode()
+    return pickle.loads(proc.stdout)
+
+
+def hand_bundle(fqn, modules):
+    """A bundle from {fullname: source}, without Ansible."""
+    manifest, sources = [], {}
+    for name, source in modules.items():
+        data = textwrap.dedent(source).encode()
+        digest = module_finder.digest_of(data)
+        sources[digest] = data
+        is_pkg = any(other.startswith(name + '.') for other in modules)
+        manifest.append((name, digest, is_pkg))
+    manifest.sort()
+    bundle_id = module_finder.digest_of(repr(manifest).encode())
+    return module_finder.ModuleBundle(fqn, bundle_id, manifest, sources)
+
+
+def python_spec(bundle, params=b'{}', **extra):
+    spec = dict(kind='python', fqn=bundle.fqn, bundle=bundle.bundle_id, json_params=params,
+                manifest=bundle.manifest, sources=bundle.sources, profile='legacy')
+    spec.update(extra)
+    return spec
+
+
+PKGS = {'ansible': '', 'ansible.modules': ''}
+
+
+def probe_module(body):
+    modules = dict(PKGS)
+    modules['ansible.modules.probe'] = 'import json, os, sys\n' + textwrap.dedent(body) + '\nsys.exit(0)\n'
+    return hand_bundle('ansible.modules.probe', modules)
+
+
+def real_module_plan(name, args, module_path=None, task_vars=None):
+    """Plan a real module exactly as the mixin does (modify_module + planner)."""
+    from ansible.executor.module_common import modify_module
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.plugins.loader import init_plugin_loader, module_loader
+    from ansible.template import Templar
+
+    if not module_loader._searched_paths:
+        init_plugin_loader()
+    path = module_path or module_loader.find_plugin(name)
+    built = modify_module(module_name=name, module_path=path, module_args=args,
+                          templar=Templar(loader=DataLoader()),
+                          task_vars=task_vars or {'ansible_python_interpreter': sys.executable})
+    return planner.plan_module(name, args, path, built.module_style, built.shebang, built.b_module_data,
+                               built.serialization_profile, env={}, cwd=None, fork=False,
+                               temp_dir=None, emulate_tty=False)
+
+
+def result_json(reply):
+    text = reply['stdout'].decode()
+    return json.loads(text[text.index('{'):])
+
+
+def test_real_command_module_runs_in_process_and_caches():
+    plan = real_module_plan('command', {'_raw_params': 'echo hi'})
+    assert plan.kind == 'python'
+    first = plan.answer({'need': list(plan.bundle.sources)})
+    second = plan.spec()
+    t0 = time.monotonic()
+    replies = in_fresh_interpreter([('run', (first,)), ('run', (second,)),
+                                    ('eval', "sorted(m for m in sys.modules if m.startswith('ansible'))")])
+    assert time.monotonic() - t0 < 30
+    for reply in replies[:2]:
+        assert reply['rc'] == 0, reply
+        data = result_json(reply)
+        assert data['stdout'] == 'hi' and data['rc'] == 0 and data['changed'] is True
+        assert data['invocation']['module_args']['_raw_params'] == 'echo hi'
+    assert 'ansible.module_utils.basic' in replies[2]
+
+
+def test_need_protocol_asks_for_manifest_then_missing_sources_only():
+    plan = real_module_plan('ping', {})
+    spec = plan.spec()
+    assert 'manifest' not in spec and 'sources' not in spec
+    need_manifest, = in_fresh_interpreter([('run', (spec,))])
+    assert need_manifest == {'need': 'manifest'}
+    with_manifest = plan.answer(need_manifest)
+    assert 'sources' not in with_manifest
+    need_sources, = in_fresh_interpreter([('run', (with_manifest,))])
+    assert sorted(need_sources['need']) == sorted(plan.bundle.sources)
+    reply, again, = in_fresh_interpreter([('run', (plan.answer(need_sources),)), ('run', (spec,))])
+    assert result_json(reply)['ping'] == 'pong'
+    assert result_json(again)['ping'] == 'pong'
+
+
+def test_failing_real_module_reports_like_vanilla():
+    plan = real_module_plan('command', {'_raw_params': '/nonexistent/binary'})
+    reply, = in_fresh_interpreter([('run', (plan.answer({'need': list(plan.bundle.sources)}),))])
+    assert reply['rc'] == 1
+    data = result_json(reply)
+    assert data['failed'] is True and '/nonexistent/binary' in str(data['cmd']) and data['msg']
+
+
+def test_exit_codes_and_output_streams():
+    replies = in_fresh_interpreter([
+        ('run', (python_spec(probe_module('print("out"); sys.stderr.write("err"); sys.exit(3)')),)),
+        ('run', (python_spec(probe_module('print("x"); sys.exit("bye")')),)),
+        ('run', (python_spec(probe_module('raise ValueError("boom")')),)),
+        ('run', (python_spec(probe_module('print(json.dumps({"a": sys.stdin.read()}))')),
+                 )),
+    ])
+    assert replies[0] == {'rc': 3, 'stdout': b'out\n', 'stderr': b'err'}
+    assert replies[1]['rc'] == 1 and replies[1]['stderr'] == b'bye\n'
+    assert replies[2]['rc'] == 1 and b'ValueError: boom' in replies[2]['stderr']
+    assert replies[3]['rc'] == 0 and json.loads(replies[3]['stdout'])['a'] == '{}'
+
+
+def test_global_state_is_restored_between_runs():
+    messy = probe_module('''
+        import signal
+        os.environ['LEAK'] = '1'
+        os.environ.pop('HOME', None)
+        os.chdir('/tmp')
+        os.umask(0o077)
+        sys.path.append('/leak')
+        sys.argv.append('--leak')
+        signal.signal(signal.SIGTERM, lambda *a: None)
+        print(json.dumps({'env': os.environ.get('TASK_ENV'), 'cwd': os.getcwd()}))
+        sys.exit(0)
+    ''')
+    report = probe_module('''
+        import signal
+        mask = os.umask(0); os.umask(mask)
+        print(json.dumps({'leak': os.environ.get('LEAK'), 'home': 'HOME' in os.environ,
+                          'cwd': os.getcwd(), 'umask': mask, 'path': '/leak' in sys.path,
+                          'argv': sys.argv[1:], 'term': signal.getsignal(signal.SIGTERM) == signal.SIG_DFL}))
+    ''')
+    replies = in_fresh_interpreter([
+        ('run', (python_spec(messy, env={'TASK_ENV': 'yes'}, cwd='/usr'),)),
+        ('run', (python_spec(report),)),
+    ])
+    assert json.loads(replies[0]['stdout']) == {'env': 'yes', 'cwd': '/tmp'}
+    after = json.loads(replies[1]['stdout'])
+    assert after == {'leak': None, 'home': True, 'cwd': '/', 'umask': 0o022, 'path': False,
+                     'argv': [], 'term': True}
+
+
+def test_atexit_handlers_of_a_module_run_after_it(tmp_path):
+    marker = tmp_path / 'cleaned'
+    bundle = probe_module('''
+        import atexit
+        atexit.register(lambda: open(%r, 'w').close())
+    ''' % str(marker))
+    in_fresh_interpreter([('run', (python_spec(bundle),))])
+    assert marker.exists()
+
+
+def _mu_bundle(value):
+    modules = dict(PKGS)
+    modules['ansible.module_utils'] = ''
+    modules['ansible.module_utils.shared'] = 'VALUE = %r\nSTATE = []\n' % value
+    modules['ansible.modules.probe'] = textwrap.dedent('''
+        import json, os
+        from ansible.module_utils import shared
+        shared.STATE.append(1)
+        print(json.dumps({'value': shared.VALUE, 'calls': len(shared.STATE), 'pid': os.getpid()}))
+        raise SystemExit
+    ''')
+    return hand_bundle('ansible.modules.probe', modules)
+
+
+def test_module_utils_override_runs_in_fork_and_leaks_nothing():
+    one, two = _mu_bundle('one'), _mu_bundle('two')
+    replies = in_fresh_interpreter([
+        ('run', (python_spec(one),)),
+        ('run', (python_spec(two),)),
+        ('run', (python_spec(one),)),
+        ('eval', 'os.getpid()'),
+    ])
+    first, overridden, again, pid = [r if isinstance(r, int) else json.loads(r['stdout']) for r in replies]
+    assert first == {'value': 'one', 'calls': 1, 'pid': pid}
+    assert overridden['value'] == 'two' and overridden['pid'] != pid
+    # the in-process copy kept its state; the fork's copy did not leak into it
+    assert again == {'value': 'one', 'calls': 2, 'pid': pid}
+
+
+def test_fork_isolation_keeps_module_state_out_of_interpreter():
+    bundle = probe_module('''
+        sys.modules['leaked_by_module'] = sys
+        print(json.dumps({'pid': os.getpid()}))
+    ''')
+    replies = in_fresh_interpreter([
+        ('run', (python_spec(bundle, fork=True),)),
+        ('eval', "('leaked_by_module' in sys.modules, os.getpid())"),
+    ])
+    assert json.loads(replies[0]['stdout'])['pid'] != replies[1][1]
+    assert replies[1][0] is False
+
+
+WANT_JSON_SH = b'''#!/bin/sh
+# WANT_JSON
+echo "{\\"args\\": $(cat "$1"), \\"argv0\\": \\"$(basename $0)\\"}"
+echo "warning on stderr" >&2
+exit 0
+'''
+
+
+def test_program_runner_passes_args_file_and_keeps_streams_apart(tmp_path):
+    spec = dict(kind='program', filename='AnsiballZ_want', data=WANT_JSON_SH, interpreter=['/bin/sh'],
+                args_data=b'{"x": 1}', temp_dir=str(tmp_path), env={'A': 'b'}, cwd=None)
+    reply, = in_fresh_interpreter([('run', (spec,))])
+    assert reply['rc'] == 0
+    assert json.loads(reply['stdout']) == {'args': {'x': 1}, 'argv0': 'AnsiballZ_want'}
+    assert reply['stderr'] == b'warning on stderr\n'
+    assert list(tmp_path.iterdir()) == []  # temp files cleaned
+
+
+def test_program_runner_emulated_tty_merges_streams_with_crlf(tmp_path):
+    spec = dict(kind='program', filename='m', data=WANT_JSON_SH, interpreter=['/bin/sh'],
+                args_data=b'{}', temp_dir=str(tmp_path), emulate_tty=True)
+    reply, = in_fresh_interpreter([('run', (spec,))])
+    assert reply['stdout'].endswith(b'\r\nwarning on stderr\r\n') and reply['stderr'] == b''
+
+
+def test_missing_interpreter_is_reported_as_not_found(tmp_path):
+    spec = dict(kind='program', filename='m', data=b'#!/usr/bin/nope\n', interpreter=['/usr/bin/nope'],
+                args_data=b'{}', temp_dir=str(tmp_path))
+    reply, = in_fresh_interpreter([('run', (spec,))])
+    assert reply['rc'] == 127 and b'/usr/bin/nope: not found' in reply['stderr']
+
+
+def test_old_style_args_line_matches_vanilla():
+    assert planner.old_style_args({'a': 'x y', 'b': 1}) == "a='x y' b=1 "
+
+
+def test_exec_command_semantics():
+    calls = [
+        ('exec_command', ('echo out; echo err >&2; exit 4',)),
+        ('exec_command', ('cat', b'stdin data')),
+        ('exec_command', ('printf "a\\r\\nb\\n"; echo e >&2', b'', None, None, True)),
+        ('exec_command', ('pwd', b'', '/usr')),
+    ]
+    plain, stdin, tty, cwd = in_fresh_interpreter(calls)
+    assert plain == (4, b'out\n', b'err\n')
+    assert stdin == (0, b'stdin data', b'')
+    assert tty == (0, b'a\r\nb\r\ne\r\n', b'')
+    assert cwd[1] == b'/usr\n'
+
+
+def _wait_job(path, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(path) as fp:
+            data = json.load(fp)
+        if 'started' not in data or data.get('finished'):
+            return data
+        time.sleep(0.1)
+    raise AssertionError('job did not finish: %r' % data)
+
+
+def test_async_job_writes_status_file_like_async_wrapper(tmp_path):
+    bundle = probe_module('''
+        import time
+        time.sleep(0.5)
+        print(json.dumps({'changed': True, 'slept': 1}))
+    ''')
+    spec = python_spec(bundle, async_jid='j123', async_limit=10, async_dir=str(tmp_path))
+    t0 = time.monotonic()
+    reply, = in_fresh_interpreter([('run', (spec,))])
+    assert time.monotonic() - t0 < 10
+    started = reply['async']
+    assert started['started'] == 1 and started['finished'] == 0
+    assert started['ansible_job_id'].startswith('j123.')
+    assert started['results_file'] == str(tmp_path / started['ansible_job_id'])
+    done = _wait_job(started['results_file'])
+    assert done == {'changed': True, 'slept': 1, 'ansible_job_id': started['ansible_job_id']}
+
+
+def test_async_job_time_limit_kills_it(tmp_path):
+    spec = dict(kind='program', filename='m', data=b'#!/bin/sh\nsleep 30\n', interpreter=['/bin/sh'],
+                args_data=None, temp_dir=str(tmp_path), async_jid='j9', async_limit=1,
+                async_dir=str(tmp_path / 'jobs'))
+    reply, = in_fresh_interpreter([('run', (spec,))])
+    done = _wait_job(reply['async']['results_file'])
+    assert done['failed'] is True and done['msg'] == 'Timeout exceeded'
+
+
+@pytest.mark.skipif(not os.path.exists('/usr/bin/python3.8'), reason='no Python 3.8 here')
+def test_runner_works_on_python38():
+    reply, = in_fresh_interpreter([('run', (python_spec(probe_module('print(1)')),))], '/usr/bin/python3.8')
+    assert reply['rc'] == 0
+
+
+def test_runner_module_compiles_for_python38():
+    # keep target code free of syntax newer than 3.8
+    import ast
+    for name in ('runner.py', 'target.py'):
+        with open(os.path.join(REPO_ROOT, 'ansible_mitogen', name)) as fp:
+            ast.parse(fp.read(), feature_version=(3, 8))
+    assert runner.ALWAYS_FORK_MODULES
