@@ -21,7 +21,7 @@ Hop = Dict[str, Any]
 
 SECRET_KEYS = frozenset(("password",))
 MASKED = "********"
-FIXED_REMOTE_NAME = "ansible"
+FIXED_REMOTE_NAME = "python(mitogen:ansible)"
 DEFAULT_KEEPALIVE_INTERVAL = 30
 DEFAULT_KEEPALIVE_COUNT = 10
 DEFAULT_PATHS = {"sudo": "sudo", "su": "su", "doas": "doas"}
@@ -40,10 +40,11 @@ def remember_controller_pid() -> None:
 
 
 def remote_name(mask: bool) -> str:
-    """argv[0] tag of our interpreters on targets: USER@CONTROLLER:PID."""
+    """argv[0] of our interpreters on targets: python(mitogen:USER@CONTROLLER:PID)."""
     if mask:
         return FIXED_REMOTE_NAME
-    return "%s@%s:%d" % (getpass.getuser(), socket.gethostname(), _controller_pid)
+    host = socket.gethostname().split(".")[0]
+    return "python(mitogen:%s@%s:%d)" % (getpass.getuser(), host, _controller_pid)
 
 
 def to_bool(value: Any, default: bool = False) -> bool:

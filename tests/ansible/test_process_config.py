@@ -53,8 +53,9 @@ def test_mask_secrets_keeps_shape():
 
 
 def test_remote_name_masking():
-    assert transport_config.remote_name(True) == "ansible"
-    assert transport_config.remote_name(False).count("@") == 1
+    assert transport_config.remote_name(True) == "python(mitogen:ansible)"
+    name = transport_config.remote_name(False)
+    assert name.startswith("python(mitogen:") and name.count("@") == 1 and name.endswith(")")
 
 
 def test_redirect_names():
@@ -112,7 +113,7 @@ def test_ssh_hop_reads_builtin_ssh_variables():
     assert kw["check_host_keys"] == "ignore"
     assert kw["python_path"] == ["/usr/bin/env", "python3"]
     assert kw["ssh_debug_level"] == 2 and kw["compression"] is False
-    assert kw["remote_name"] == "ansible"
+    assert kw["remote_name"] == "python(mitogen:ansible)"
     assert kw["keepalive_interval"] == 30
 
 
