@@ -1,0 +1,48 @@
+# Entry points: `make demo` and `make test` (see README.md).  Both idempotent.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+TEST_TIMEOUT ?= 300
+DISTROS ?= bookworm
+PYTEST_ARGS ?=
+# compat editable mode puts the checkout on sys.path, so packages that other
+# engineers add later (mitogen/ ...) are importable without reinstalling.
+PIP_INSTALL := $(PY) -m pip install -q --config-settings editable_mode=compat -e
+
+.PHONY: venv demo test lint images deps docker clean-targets
+
+venv: $(VENV)/.installed
+
+$(PY):
+	.ci/apt-deps python3 python3-venv
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(PY) pyproject.toml setup.py
+	$(PIP_INSTALL) .
+	touch $@
+
+$(VENV)/.installed-test: $(PY) pyproject.toml setup.py
+	$(PIP_INSTALL) '.[test]'
+	touch $@ $(VENV)/.installed
+
+demo: venv
+	$(PY) demo/run.py
+
+deps:
+	.ci/apt-deps
+
+docker: deps
+	.ci/start-docker
+
+images: docker $(VENV)/.installed-test
+	$(PY) -m tests.testbed images $(DISTROS)
+
+test: deps docker $(VENV)/.installed-test images
+	$(VENV)/bin/pytest tests --timeout=$(TEST_TIMEOUT) $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: no test was run" >&2; exit 1; fi; exit $$rc
+
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check .
+
+clean-targets:
+	$(PY) -m tests.testbed down --all
