@@ -1,0 +1,1 @@
+"""Tests of the mitogen core library (run on the controller)."""
