@@ -225,10 +225,38 @@ class ContextService(mitogen.service.Service):
 
 def connect_hop(router: Any, hop: Dict[str, Any], via: Any) -> Any:
     """router.<method>(via=..., **kwargs) for one hop."""
-    kwargs = {k: v for k, v in hop["kwargs"].items() if v is not None}
+    kwargs = supported_kwargs(hop["method"], {k: v for k, v in hop["kwargs"].items() if v is not None})
+    if kwargs.get("password") is not None:
+        kwargs["password"] = mitogen.core.Secret(kwargs["password"])
     if via is not None:
         kwargs["via"] = via
     return getattr(router, hop["method"])(**kwargs)
+
+
+def supported_kwargs(method: str, kwargs: Dict[str, Any]) -> Dict[str, Any]:
+    """`kwargs` minus what this core's `method` does not accept (logged):
+    a newer setting must not make older methods fail to connect."""
+    import inspect
+
+    import mitogen.parent
+
+    try:
+        options = mitogen.parent.import_method(method).Options
+    except Exception:
+        return kwargs
+    accepted = set()
+    for klass in inspect.getmro(options):
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        params = inspect.signature(init).parameters.values()
+        accepted.update(p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+        if not any(p.kind == p.VAR_KEYWORD for p in params):
+            break
+    dropped = sorted(set(kwargs) - accepted)
+    if dropped:
+        LOG.debug("%s: ignoring settings this core does not support: %s", method, dropped)
+    return {k: v for k, v in kwargs.items() if k in accepted}
 
 
 def init_child(context: Any, init_kwargs: dict) -> Dict[str, Any]:
