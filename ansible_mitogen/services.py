@@ -225,7 +225,10 @@ class ContextService(mitogen.service.Service):
 
 def connect_hop(router: Any, hop: Dict[str, Any], via: Any) -> Any:
     """router.<method>(via=..., **kwargs) for one hop."""
-    kwargs = supported_kwargs(hop["method"], {k: v for k, v in hop["kwargs"].items() if v is not None})
+    kwargs = {k: v for k, v in hop["kwargs"].items() if v is not None}
+    if os.environ.get("MITOGEN_PROFILING"):
+        kwargs["profiling"] = True
+    kwargs = supported_kwargs(hop["method"], kwargs)
     if kwargs.get("password") is not None:
         kwargs["password"] = mitogen.core.Secret(kwargs["password"])
     if via is not None:

@@ -1,0 +1,198 @@
+"""Side-by-side benchmark: vanilla Ansible (pipelining on) vs mitogen_linear.
+
+Runs on the controller against test-bed containers.  For each setup (1
+target, 1 target with 9 ms added each way, 20 targets) and scenario (100
+`command: /bin/true` tasks, one task looping 100 times, 20 copy + 20
+template) it runs ansible-playbook under both strategies and records wall
+time, controller CPU (user+sys of the process tree), peak controller memory
+(RSS summed over the process tree, sampled) and bytes on the wire (counted
+by the test bed's relay, which every ssh connection goes through).  Prints
+ratios and writes JSON to bench/results/.
+
+    .venv/bin/python bench/bench_ansible.py [--setups 1,1-9ms,20] [--repeat N]
+"""
+import argparse
+import glob
+import json
+import os
+import resource
+import shlex
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from typing import Dict, List
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+from tests.ansible import harness  # noqa: E402
+from tests.testbed import Testbed  # noqa: E402
+
+SETUPS = {"1": (1, 0), "1-9ms": (1, 9), "20": (20, 0)}
+
+SCENARIOS = {
+    "command100": """
+- hosts: all
+  gather_facts: false
+  tasks:
+{tasks}
+""".replace("{tasks}", "\n".join("    - command: /bin/true" for _ in range(100))),
+    "loop100": """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - command: /bin/true
+      loop: "{{ range(100) | list }}"
+""",
+    "copy_template": """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - file: {path: /tmp/bench-files, state: directory}
+    - copy:
+        content: "file {{ item }} {{ '%0200d' % item }}\\n"
+        dest: "/tmp/bench-files/copy-{{ item }}"
+      loop: "{{ range(20) | list }}"
+    - template:
+        src: "{{ playbook_dir }}/bench.j2"
+        dest: "/tmp/bench-files/template-{{ item }}"
+      loop: "{{ range(20) | list }}"
+""",
+}
+TEMPLATE = "host {{ inventory_hostname }} item {{ item }}\n{% for i in range(20) %}line {{ i }}\n{% endfor %}"
+
+
+def write_inventory(bed: Testbed, delay_ms: int, stats_dir: str, path: str) -> None:
+    lines = ["[targets]"]
+    for t in bed.targets:
+        relay = shlex.join(bed.relay_argv(t, delay_ms, os.path.join(stats_dir, "relay-{pid}.json")))
+        common = "-o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null " \
+                 "-o LogLevel=ERROR " + shlex.join(["-o", "ProxyCommand=" + relay])
+        lines.append(" ".join([
+            t.name, "ansible_host=%s" % t.host, "ansible_port=%d" % t.port, "ansible_user=root",
+            "ansible_ssh_private_key_file=%s" % bed.private_key,
+            "ansible_python_interpreter=%s" % t.python, "ansible_host_key_checking=false",
+            "ansible_ssh_common_args=%s" % shlex.quote(common),
+        ]))
+    with open(path, "w") as fp:
+        fp.write("\n".join(lines) + "\n")
+
+
+def tree_rss(root: int) -> int:
+    """Bytes of RSS summed over `root` and all its descendants."""
+    parents: Dict[int, int] = {}
+    rss: Dict[int, int] = {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name) as fp:
+                fields = fp.read().rsplit(")", 1)[1].split()
+            with open("/proc/%s/statm" % name) as fp:
+                rss[int(name)] = int(fp.read().split()[1]) * page
+            parents[int(name)] = int(fields[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    total, stack, seen = 0, [root], set()
+    children: Dict[int, List[int]] = {}
+    for pid, ppid in parents.items():
+        children.setdefault(ppid, []).append(pid)
+    while stack:
+        pid = stack.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def run_once(playbook: str, inventory: str, strategy: str, forks: int, stats_dir: str) -> Dict[str, float]:
+    for stale in glob.glob(os.path.join(stats_dir, "*.json")):
+        os.unlink(stale)
+    env = harness.environment(strategy, {"ANSIBLE_SSH_CONTROL_PATH_DIR": tempfile.mkdtemp(prefix="bench-cp-")})
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    proc = subprocess.Popen([harness.ansible_bin(), "-i", inventory, "--forks", str(forks), playbook],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.1):
+            peak[0] = max(peak[0], tree_rss(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out = proc.communicate()[0]
+    wall = time.monotonic() - started
+    done.set()
+    sampler.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    recap = harness.parse_recap(out)
+    if proc.returncode != 0 or any(c.get("failed") or c.get("unreachable") for c in recap.values()):
+        raise RuntimeError("%s run failed (rc %d):\n%s" % (strategy, proc.returncode, out[-4000:]))
+    time.sleep(1.5)  # relays flush their counters every second and at exit
+    wire = 0
+    for path in glob.glob(os.path.join(stats_dir, "relay-*.json")):
+        with open(path) as fp:
+            stats = json.load(fp)
+        wire += stats["to_target"] + stats["from_target"]
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3), "peak_rss_mb": round(peak[0] / 2**20, 1),
+            "wire_bytes": wire}
+
+
+def best(runs: List[Dict[str, float]]) -> Dict[str, float]:
+    return min(runs, key=lambda r: r["wall_s"])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--setups", default=",".join(SETUPS))
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args()
+    workdir = tempfile.mkdtemp(prefix="bench-ansible-")
+    with open(os.path.join(workdir, "bench.j2"), "w") as fp:
+        fp.write(TEMPLATE)
+    results = []
+    for setup in args.setups.split(","):
+        n, delay = SETUPS[setup]
+        with Testbed.up(n=n) as bed:
+            stats_dir = os.path.join(workdir, "stats-" + setup)
+            os.makedirs(stats_dir)
+            inventory = os.path.join(workdir, "inventory-%s.ini" % setup)
+            write_inventory(bed, delay, stats_dir, inventory)
+            for scenario in args.scenarios.split(","):
+                playbook = os.path.join(workdir, scenario + ".yml")
+                with open(playbook, "w") as fp:
+                    fp.write(SCENARIOS[scenario])
+                row = {"setup": setup, "targets": n, "delay_ms": delay, "scenario": scenario}
+                for label, strategy in (("vanilla", harness.VANILLA), ("mitogen", harness.MITOGEN)):
+                    row[label] = best([run_once(playbook, inventory, strategy, max(5, n), stats_dir)
+                                       for _ in range(args.repeat)])
+                row["speedup"] = round(row["vanilla"]["wall_s"] / row["mitogen"]["wall_s"], 2)
+                row["cpu_ratio"] = round(row["vanilla"]["cpu_s"] / max(row["mitogen"]["cpu_s"], 1e-3), 2)
+                row["wire_ratio"] = round(row["vanilla"]["wire_bytes"] / max(row["mitogen"]["wire_bytes"], 1), 2)
+                results.append(row)
+                print("%-6s %-14s vanilla %7.2fs %6.2fcpu %6.0fMB %9dB | mitogen %7.2fs %6.2fcpu %6.0fMB %9dB"
+                      " | x%.2f wall, x%.2f cpu, x%.2f wire" % (
+                          setup, scenario,
+                          row["vanilla"]["wall_s"], row["vanilla"]["cpu_s"], row["vanilla"]["peak_rss_mb"],
+                          row["vanilla"]["wire_bytes"],
+                          row["mitogen"]["wall_s"], row["mitogen"]["cpu_s"], row["mitogen"]["peak_rss_mb"],
+                          row["mitogen"]["wire_bytes"],
+                          row["speedup"], row["cpu_ratio"], row["wire_ratio"]), flush=True)
+    out = os.path.join(REPO, "bench", "results", "ansible-%s.json" % time.strftime("%Y%m%d-%H%M%S"))
+    with open(out, "w") as fp:
+        json.dump({"results": results, "cpus": os.cpu_count()}, fp, indent=1)
+    print("wrote", out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
