@@ -10,6 +10,7 @@ import atexit
 import concurrent.futures
 import os
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -68,6 +69,7 @@ class Testbed:
         self.ssh_config = os.path.join(workdir, "ssh_config")
         self.inventory = os.path.join(workdir, "inventory.ini")
         self._closed = False
+        self._own_workdir = False
 
     @classmethod
     def up(cls, n: int = 1, distro: str = "bookworm", latency_ms: int = 0,
@@ -77,9 +79,11 @@ class Testbed:
         log = log or (lambda msg: print(msg, file=sys.stderr))
         tag = image.ensure(distro, log=log)
         session = session or "tb%s" % uuid.uuid4().hex[:8]
+        own_workdir = workdir is None
         workdir = workdir or tempfile.mkdtemp(prefix="mitogen-testbed-%s-" % session)
         os.makedirs(workdir, exist_ok=True)
         tb = cls(session, distro, latency_ms, workdir)
+        tb._own_workdir = own_workdir
         atexit.register(tb.down)
         try:
             tb._start(tag, range(first_index, first_index + n))
@@ -122,9 +126,11 @@ class Testbed:
                  tag, "/bin/sh", "-c", script],
                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True,
             )
-            if _wait_banner(port, container):
+            # A banner alone could come from a concurrent session's sshd that
+            # won the port; our own sshd must also say it listens there.
+            if _wait_banner(port, container) and _listening(container, port):
                 return Target(self, name, container, port, self.distro)
-        raise RuntimeError("sshd in %s never came up: %s" % (container, _logs(container)))
+        raise RuntimeError("sshd in %s never came up: %s" % (container, _logs(container, "20")))
 
     def add(self, n: int = 1) -> List[Target]:
         """Start n more targets in this testbed; rewrites ssh_config and inventory."""
@@ -165,6 +171,8 @@ class Testbed:
         names += _labelled_containers(self.session)
         _docker_rm(sorted(set(names)))
         self.targets = []
+        if self._own_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def _free_port() -> int:
@@ -190,14 +198,23 @@ def _wait_banner(port: int, container: str) -> bool:
     return False
 
 
+def _listening(container: str, port: int) -> bool:
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if "Server listening on 127.0.0.1 port %d." % port in _logs(container):
+            return _running(container)
+        time.sleep(0.1)
+    return False
+
+
 def _running(container: str) -> bool:
     proc = subprocess.run(["docker", "inspect", "-f", "{{.State.Running}}", container],
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     return proc.stdout.strip() == "true"
 
 
-def _logs(container: str) -> str:
-    proc = subprocess.run(["docker", "logs", "--tail", "20", container],
+def _logs(container: str, tail: str = "all") -> str:
+    proc = subprocess.run(["docker", "logs", "--tail", tail, container],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     return proc.stdout.strip()
 
