@@ -113,3 +113,34 @@ def test_ctrl_c_leaves_no_process_on_controller_or_target(tmp_path, inventory, t
 
 def _target_ps(target) -> str:
     return target.exec(["ps", "-eo", "pid,args"]).stdout
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as fp:
+            return fp.read().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+@pytest.mark.timeout(120)
+def test_ctrl_c_with_local_connection_leaves_no_process(tmp_path, local_inventory):
+    marker = "am-%s" % uuid.uuid4().hex
+    proc = _start(tmp_path, local_inventory, 120, marker)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if any(_cmdline(pid).startswith("python(mitogen:") for pid in _marked_pids(marker)):
+                break
+            assert proc.poll() is None, proc.communicate()[0]
+            time.sleep(0.2)
+        else:
+            pytest.fail("the local interpreter never started")
+        os.killpg(proc.pid, signal.SIGINT)
+        out = proc.communicate(timeout=60)[0]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode != 0
+    left = _wait_gone(marker)
+    assert left == [], "left after Ctrl+C: %r\n%s" % ([_cmdline(p) for p in left], out)
