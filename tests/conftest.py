@@ -6,12 +6,24 @@ Without docker the tests skip locally but FAIL in CI (CI=true), so CI
 cannot pass by testing nothing.
 """
 import os
+import signal
 import subprocess
 from typing import Callable, List
 
 import pytest
 
 from tests.testbed import Target, Testbed
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt("SIGTERM")
+
+
+def pytest_sessionstart(session) -> None:
+    # atexit does not run on SIGTERM (e.g. a CI job timeout); an interrupt
+    # lets pytest stop and run the finalizers that remove the containers.
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _interrupt)
 
 
 def _docker_usable() -> bool:
