@@ -53,8 +53,14 @@ class ConnectError(StreamError):
 # work under any POSIX sh; it announces itself, reads the payload from stdin
 # and re-executes the interpreter with a descriptive argv[0], leaving the
 # payload in a pipe on fd 100.  Stage 2 loads the core from that pipe.
+# argv[0] then has no directory, so Python locates its stdlib relative to
+# the working directory: stage 1 runs exec from the interpreter's directory
+# and stage 2 changes back.
 
 _STAGE2 = '''import os,sys,types,zlib
+try:os.chdir(sys.argv[1])
+except OSError:os.chdir("/")
+del sys.argv[1:]
 b=b""
 while 1:
  c=os.read(100,1<<20)
@@ -86,7 +92,10 @@ while v:v=v[os.write(W,v):]
 os.close(W)
 os.dup2(R,100)
 os.close(R)
-os.execv(sys.executable,[d[:i].decode(),"-c",%r])''' % (_STAGE2,)
+try:c=os.getcwd()
+except OSError:c="/"
+os.chdir(os.path.dirname(sys.executable))
+os.execv(sys.executable,[d[:i].decode(),"-c",%r,c])''' % (_STAGE2,)
 
 _core_z = None
 _core_lock = threading.Lock()
