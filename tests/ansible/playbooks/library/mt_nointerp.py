@@ -1,0 +1,3 @@
+#!/usr/bin/mt-no-such-python
+# WANT_JSON
+print('{"changed": false}')
