@@ -109,6 +109,19 @@ def test_image_contents(target):
     assert "usedns no" in result.stdout
 
 
+@pytest.mark.parametrize("distro", ["bullseye", "trixie"])
+def test_other_distros(testbed_factory, distro):
+    if not (image.is_built(distro) or os.environ.get("MITOGEN_TESTBED_ALL_DISTROS")):
+        pytest.skip("%s image not built (make images DISTROS=%s, or MITOGEN_TESTBED_ALL_DISTROS=1)" % (distro, distro))
+    t = testbed_factory(n=1, distro=distro).targets[0]
+    result = ssh(t, users.SUDO_NOPW.name, "python3 --version; sudo -n id -u")
+    assert result.returncode == 0, result.stderr
+    version, uid = result.stdout.split()[1:]
+    assert version.startswith(image.DISTROS[distro] + ".") and uid == "0"
+    refused = ssh(t, users.SUDO_TTY.name, "sudo -n true")
+    assert refused.returncode != 0
+
+
 def test_inventory_works_with_ansible(testbed):
     ansible = os.path.join(os.path.dirname(sys.executable), "ansible")
     result = subprocess.run([ansible, "-i", testbed.inventory, "all", "-m", "ping"],

@@ -81,6 +81,11 @@ def ensure(distro: str = "bookworm", log=print) -> str:
     return tag(distro)
 
 
+def is_built(distro: str) -> bool:
+    """True if an up-to-date image for `distro` exists (no build is started)."""
+    return _image_recipe(distro) == recipe_hash(distro, cache.key_pair()[1])
+
+
 def _image_recipe(distro: str) -> str:
     proc = subprocess.run(
         ["docker", "image", "inspect", "--format", '{{index .Config.Labels "%s"}}' % LABEL, tag(distro)],
