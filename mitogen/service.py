@@ -91,9 +91,10 @@ class Service(object):
         """Called when the Pool stops."""
 
 
-def call_service_no_reply(context, service, method_name: str, **kwargs: Any) -> None:
+def call_service_no_reply(to_context, service, method_name: str, kwargs: Dict[str, Any]) -> None:
+    """Send a service call without waiting for (or getting) a reply."""
     name = service if isinstance(service, str) else service.name
-    context.send(Message.pickled((name, method_name, mitogen.core.Kwargs(kwargs)),
+    to_context.send(Message.pickled((name, method_name, mitogen.core.Kwargs(kwargs)),
                                  handle=mitogen.core.CALL_SERVICE))
 
 
@@ -412,4 +413,4 @@ class PushFileService(Service):
             self._sent.add(key)
             data = self._cache[path]
         hop = self.router.context_by_id(stream.remote_id)
-        call_service_no_reply(hop, self, 'store_and_forward', path=path, data=data, context=context)
+        call_service_no_reply(hop, self, 'store_and_forward', {'path': path, 'data': data, 'context': context})

@@ -10,6 +10,7 @@ import time
 
 import mitogen
 import mitogen.core
+import mitogen.service
 
 
 def noop():
@@ -142,7 +143,7 @@ def send_raw_frame(length, router=None):
 def fetch_file(path, dest):
     import mitogen.service
     econtext = mitogen._econtext
-    return mitogen.service.FileService.get_to_path(econtext.parent, path, dest)['size']
+    return mitogen.service.FileService.get_to_path(econtext.router.context_by_id(0), path, dest)["size"]
 
 
 def fetch_file_sha(path):
@@ -151,7 +152,7 @@ def fetch_file_sha(path):
     import mitogen.service
     econtext = mitogen._econtext
     fp = io.BytesIO()
-    mitogen.service.FileService.get(econtext.parent, path, fp)
+    mitogen.service.FileService.get(econtext.router.context_by_id(0), path, fp)
     return hashlib.sha1(fp.getvalue()).hexdigest()
 
 
@@ -171,3 +172,22 @@ def start_pool(router=None):
     if getattr(mitogen, '_test_pool', None) is None:
         mitogen._test_pool = mitogen.service.Pool(router, size=2)
     return True
+
+
+class Counter(mitogen.service.Service):
+    def __init__(self, router):
+        super().__init__(router)
+        self.n = 0
+
+    @mitogen.service.expose(mitogen.service.AllowAny())
+    @mitogen.service.arg_spec({'by': int})
+    def incr(self, by):
+        self.n += by
+        return self.n
+
+    @mitogen.service.expose(mitogen.service.AllowParents())
+    def parents_only(self):
+        return 'ok'
+
+    def not_exposed(self):
+        return 'secret'
