@@ -91,6 +91,7 @@ def test_blacklist(router, temp_package):
 def test_each_module_sent_once_per_stream(router, temp_package):
     name, pkg = temp_package
     ctx = router.local()
+    ctx.call(funcs.noop)
     ctx.call(pkg.sub.deep.total)
     sent = router.responder.good_load_module_count
     ctx.call(funcs.import_module, name + '.m3')

@@ -23,11 +23,11 @@ def test_oversize_frame_closes_stream(router, caplog):
 
 
 def test_max_message_size_applies_to_sending_child(router):
-    router.max_message_size = 4096
+    router.max_message_size = 128 * 1024
     ctx = router.local()
     assert ctx.call(funcs.echo, 'x' * 100) == 'x' * 100
     with pytest.raises(mitogen.core.ChannelError):
-        ctx.call(funcs.echo, 'x' * 10000)   # the child drops its stream to us
+        ctx.call(funcs.echo, 'x' * 200000)   # the child drops its stream to us
 
 
 def test_siblings_can_talk_by_default(router):
