@@ -904,6 +904,7 @@ class Stream(object):
         self._transmitting = False
         self.max_message_size = router.max_message_size
         self.pending_bytes = 0
+        self.rx_bytes = self.tx_bytes = 0
 
     def __repr__(self):
         return 'Stream(%r)' % (self.name,)
@@ -930,6 +931,7 @@ class Stream(object):
         self._on_data(data)
 
     def _on_data(self, data):
+        self.rx_bytes += len(data)
         buf = self._rbuf
         buf.extend(data)
         while len(buf) >= HEADER_LEN and not self.closed:
@@ -956,6 +958,7 @@ class Stream(object):
         data = msg.data
         frame = HEADER.pack(HEADER_MAGIC, msg.dst_id, msg.src_id, msg.auth_id, msg.handle,
                             msg.reply_to, len(data)) + data
+        self.tx_bytes += len(frame)
         start = False
         with self._wlock:
             if self.closed:
