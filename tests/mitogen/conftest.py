@@ -24,3 +24,7 @@ def local(router):
 def caplog_mitogen(caplog):
     caplog.set_level(logging.DEBUG)
     return caplog
+
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'testbed: needs docker and the test-bed images (deselect with -m "not testbed")')
