@@ -404,6 +404,7 @@ def run_forked(func, *args):
     if pid == 0:
         os.close(rfd)
         try:
+            detach_from_parent_services()
             try:
                 result = func(*args)
             except BaseException:
@@ -425,6 +426,24 @@ def run_forked(func, *args):
         return {'rc': _status_rc(status), 'stdout': b'',
                 'stderr': b'forked module runner died without a result'}
     return pickle.loads(b''.join(chunks))
+
+
+def detach_from_parent_services():
+    """In a bare os.fork() child: stop using the core library's broker.
+
+    The broker thread does not survive fork(), so an import forwarded to the
+    controller or a forwarded log record would wait forever.  The child keeps
+    what is already imported, the bundle importer and the local stdlib.
+    """
+    sys.meta_path[:] = [f for f in sys.meta_path if not _is_core_object(f)]
+    root = __import__('logging').getLogger()
+    for handler in list(root.handlers):
+        if _is_core_object(handler):
+            root.removeHandler(handler)
+
+
+def _is_core_object(obj):
+    return type(obj).__module__.startswith('mitogen')
 
 
 def _read_retry(fd):
@@ -513,12 +532,15 @@ def run_program(spec):
             args_path = os.path.join(workdir, 'args')
             _write_file(args_path, spec['args_data'], 0o600)
             argv.append(args_path)
+        emulate_tty = spec.get('emulate_tty', False)
         rc, stdout, stderr = exec_command(
             argv, in_data=spec.get('in_data') or b'', chdir=spec.get('cwd'),
-            emulate_tty=spec.get('emulate_tty', False), env=spec.get('env'))
+            emulate_tty=emulate_tty, env=spec.get('env'))
         if rc == 127 and not stdout and stderr.endswith(b'No such file or directory\n'):
-            # say which interpreter is missing, as /bin/sh would
+            # vanilla runs modules through /bin/sh, which words it like this
             stderr = ('/bin/sh: 1: %s: not found\n' % argv[0]).encode()
+            if emulate_tty:
+                stdout, stderr = stderr.replace(b'\n', b'\r\n'), b''
         return {'rc': rc, 'stdout': stdout, 'stderr': stderr}
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -582,7 +604,7 @@ def start_async(spec):
     _waitpid_retry(pid)
     job_path = os.path.join(async_dir, jid)
     return {'rc': 0, 'async': {
-        'failed': False, 'started': 1, 'finished': 0, 'ansible_job_id': jid,
+        'failed': False, 'started': True, 'finished': False, 'ansible_job_id': jid,
         'results_file': job_path, '_ansible_suppress_tmpdir_delete': True}}
 
 
@@ -596,10 +618,11 @@ def _async_daemon(spec, async_dir, notify_fd):
     os.setsid()
     if os.fork():
         return
+    detach_from_parent_services()
     _detach_fds(keep=(notify_fd,))
     jid = '%s.%d' % (spec['async_jid'], os.getpid())
     job_path = os.path.join(async_dir, jid)
-    _write_job(job_path, {'started': 1, 'finished': 0, 'ansible_job_id': jid})
+    _write_job(job_path, {'started': True, 'finished': False, 'ansible_job_id': jid})
     _write_all(notify_fd, jid.encode())
     os.close(notify_fd)
     runner_spec = dict(spec, async_jid=None)

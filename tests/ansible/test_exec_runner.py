@@ -304,7 +304,7 @@ def test_async_job_writes_status_file_like_async_wrapper(tmp_path):
     reply, = in_fresh_interpreter([('run', (spec,))])
     assert time.monotonic() - t0 < 10
     started = reply['async']
-    assert started['started'] == 1 and started['finished'] == 0
+    assert started['started'] is True and started['finished'] is False
     assert started['ansible_job_id'].startswith('j123.')
     assert started['results_file'] == str(tmp_path / started['ansible_job_id'])
     done = _wait_job(started['results_file'])
