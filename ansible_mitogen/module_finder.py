@@ -16,14 +16,9 @@ import re
 import zipfile
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
-_FIELD_RE = {
-    # ansible-core >= 2.19: keyword arguments of the _ansiballz_main() call
-    'zip_data': re.compile(r"^zip_data=('[A-Za-z0-9+/=]*'),$", re.M),
-    'module_fqn': re.compile(r"^module_fqn=('[^'\n]*'),$", re.M),
-    'profile': re.compile(r"^profile=('[^'\n]*'),$", re.M),
-    'params': re.compile(r"^params=('.*'),$", re.M),
-    'extensions': re.compile(r"^extensions=(.*),$", re.M),
-}
+# ansible-core >= 2.19 ends the wrapper with one keyword argument per line
+# of the _ansiballz_main() call; these are the ones we need.
+_CALL_FIELDS = ('module_fqn', 'profile', 'params', 'extensions', 'zip_data')
 _LEGACY_RE = {
     # ansible-core 2.17 / 2.18 AnsiballZ template
     'zip_data': re.compile(r'ZIPDATA = """([A-Za-z0-9+/=\s]*)"""'),
@@ -33,11 +28,23 @@ _LEGACY_RE = {
 
 
 class Payload(NamedTuple):
-    """What the AnsiballZ wrapper would have handed to the module."""
+    """What the AnsiballZ wrapper would have handed to the module.
+
+    zip_b64 stays encoded: the target usually has the bundle already, so
+    unpacking it is deferred until the target asks (see ``bundle()``).
+    """
     fqn: str
     profile: Optional[str]
     json_params: bytes
-    zip_bytes: bytes
+    zip_b64: str
+
+    @property
+    def bundle_id(self) -> str:
+        return digest_of(self.zip_b64.encode('ascii'))
+
+    def bundle(self) -> 'ModuleBundle':
+        bundle = bundle_from_zip(self.fqn, base64.b64decode(self.zip_b64))
+        return bundle._replace(bundle_id=self.bundle_id)
 
 
 class ModuleBundle(NamedTuple):
@@ -70,15 +77,17 @@ def parse_ansiballz(wrapper: bytes) -> Optional[Payload]:
     caller then runs the wrapper as a program, exactly like vanilla.
     """
     text = wrapper.decode('utf-8', 'surrogateescape')
-    found = {name: regex.search(text) for name, regex in _FIELD_RE.items()}
-    if all(found.values()):
-        if ast.literal_eval(found['extensions'].group(1)):
+    fields = _call_fields(text)
+    if fields is not None:
+        if ast.literal_eval(fields['extensions']):
             return None
+        zip_literal = fields['zip_data']
         return Payload(
-            fqn=ast.literal_eval(found['module_fqn'].group(1)),
-            profile=ast.literal_eval(found['profile'].group(1)),
-            json_params=ast.literal_eval(found['params'].group(1)).encode('utf-8', 'surrogateescape'),
-            zip_bytes=base64.b64decode(ast.literal_eval(found['zip_data'].group(1))),
+            fqn=ast.literal_eval(fields['module_fqn']),
+            profile=ast.literal_eval(fields['profile']),
+            json_params=ast.literal_eval(fields['params']).encode('utf-8', 'surrogateescape'),
+            # base64 in plain quotes: slicing beats parsing half a megabyte
+            zip_b64=zip_literal[1:-1],
         )
     legacy = {name: regex.search(text) for name, regex in _LEGACY_RE.items()}
     if all(legacy.values()):
@@ -89,9 +98,24 @@ def parse_ansiballz(wrapper: bytes) -> Optional[Payload]:
             fqn=legacy['module_fqn'].group(1),
             profile=None,
             json_params=params,
-            zip_bytes=base64.b64decode(''.join(legacy['zip_data'].group(1).split())),
+            zip_b64=''.join(legacy['zip_data'].group(1).split()),
         )
     return None
+
+
+def _call_fields(text: str) -> Optional[Dict[str, str]]:
+    """Literal source of each _CALL_FIELDS argument, or None if missing."""
+    start = text.rfind('\n    _ansiballz_main(\n')
+    if start < 0:
+        return None
+    fields = {}
+    for line in text[start:].split('\n'):
+        name, sep, value = line.partition('=')
+        if sep and name in _CALL_FIELDS and value.endswith(','):
+            fields[name] = value[:-1]
+    if set(fields) != set(_CALL_FIELDS) or not fields['zip_data'].startswith("'"):
+        return None
+    return fields
 
 
 def bundle_from_zip(fqn: str, zip_bytes: bytes) -> ModuleBundle:

@@ -29,13 +29,21 @@ class Plan(object):
     call when the target asks for the manifest or for missing sources.
     """
 
-    def __init__(self, kind: str, spec: Dict[str, Any], bundle: Optional[module_finder.ModuleBundle] = None,
+    def __init__(self, kind: str, spec: Dict[str, Any], payload: Optional[module_finder.Payload] = None,
                  profile: str = 'legacy', interpreter: Optional[str] = None) -> None:
         self.kind = kind
         self._spec = spec
-        self.bundle = bundle
+        self.payload = payload
+        self._bundle: Optional[module_finder.ModuleBundle] = None
         self.profile = profile
         self.interpreter = interpreter
+
+    @property
+    def bundle(self) -> module_finder.ModuleBundle:
+        """The unpacked module set (built on first use only)."""
+        if self._bundle is None:
+            self._bundle = self.payload.bundle()
+        return self._bundle
 
     def spec(self) -> Dict[str, Any]:
         return dict(self._spec)
@@ -83,10 +91,9 @@ def plan_module(module_name: str, module_args: Dict[str, Any], module_path: str,
     if style == 'new':
         payload = module_finder.parse_ansiballz(module_data)
         if payload is not None:
-            bundle = module_finder.bundle_from_zip(payload.fqn, payload.zip_bytes)
-            spec = dict(common, kind='python', fqn=payload.fqn, bundle=bundle.bundle_id,
+            spec = dict(common, kind='python', fqn=payload.fqn, bundle=payload.bundle_id,
                         json_params=payload.json_params, profile=payload.profile or profile)
-            return Plan('python', spec, bundle, profile, shebang)
+            return Plan('python', spec, payload, profile, shebang)
     spec = dict(common, kind='program', filename=_remote_filename(module_path, style),
                 data=module_data, interpreter=interpreter_argv(shebang) if style != 'binary' else [],
                 args_data=None, temp_dir=temp_dir, emulate_tty=emulate_tty)
