@@ -18,8 +18,8 @@ HOST_KEY_OPTIONS = {
                '-o', 'GlobalKnownHostsFile=/dev/null'],
 }
 
-#: Messages a missing interpreter produces in common shells (dash, bash, busybox, zsh).
-MISSING_COMMAND_PATTERNS = (b'not found', b'No such file or directory', b'command not found')
+#: Lowercase texts of shells (dash, bash, busybox) and exec tools for a missing program.
+MISSING_COMMAND_PATTERNS = ('not found', 'no such file or directory')
 
 
 class Options(mitogen.parent.Options):
@@ -144,8 +144,8 @@ def explain_eof(conn, exc):
     """
     output = mitogen.core.to_text(getattr(conn, '_output', b'') or b'')
     python = conn.get_python_argv()[0]
-    raw = output.encode('utf-8', 'replace')
-    if python in output and any(p in raw for p in MISSING_COMMAND_PATTERNS):
+    lowered = output.lower()
+    if python in output and any(p in lowered for p in MISSING_COMMAND_PATTERNS):
         return mitogen.parent.EofError(
             'python interpreter %r not found on the target (python_path); output: %s'
             % (python, output.strip()))

@@ -1,0 +1,206 @@
+"""Connection method "setns": a child that enters a container's namespaces directly.
+
+Runs in the context that calls router.setns() -- it must be root on the
+container's host (controller or a via= context there).  Instead of going
+through `docker exec`, it asks the container tool once for the pid of the
+container's first process, then the forked child joins that process's
+namespaces (user, ipc, uts, net, pid, cgroup, mnt) and root directory,
+drops to `username` from the container's own passwd file, and execs the
+container's Python.  Joining a pid namespace only applies to children, so
+the forked child forks once more and waits for that grandchild.
+"""
+import ctypes
+import ctypes.util
+import os
+import re
+import subprocess
+
+import mitogen.parent
+from mitogen.ssh import explain_eof
+
+#: Namespaces joined, in order: user first (grants rights for the rest), mnt last.
+NAMESPACES = ('user', 'ipc', 'uts', 'net', 'pid', 'cgroup', 'mnt')
+KINDS = ('docker', 'lxc', 'lxd', 'machinectl')
+DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+
+
+class Options(mitogen.parent.Options):
+    def __init__(self, container=None, kind=None, username=None, docker_path=None,
+                 lxc_path=None, lxc_info_path=None, machinectl_path=None, **kwargs):
+        super().__init__(**kwargs)
+        if not container:
+            raise ValueError('setns: container is required')
+        if kind not in KINDS:
+            raise ValueError('setns: kind must be one of %s, not %r' % (', '.join(KINDS), kind))
+        self.container = container
+        self.kind = kind
+        self.username = username
+        self.docker_path = docker_path or 'docker'
+        self.lxc_path = lxc_path or 'lxc'
+        self.lxc_info_path = lxc_info_path or 'lxc-info'
+        self.machinectl_path = machinectl_path or 'machinectl'
+
+
+def leader_pid_argv(opts: Options) -> list:
+    """Command printing the pid of the container's first process."""
+    if opts.kind == 'docker':
+        return [opts.docker_path, 'inspect', '--format', '{{.State.Pid}}', opts.container]
+    if opts.kind == 'lxc':
+        return [opts.lxc_info_path, '--no-humanize', '--pid', '--name', opts.container]
+    if opts.kind == 'lxd':
+        return [opts.lxc_path, 'info', opts.container]
+    return [opts.machinectl_path, 'show', '--property=Leader', opts.container]
+
+
+def parse_leader_pid(kind: str, output: str) -> int:
+    """Pid from leader_pid_argv() output; 0 when the container is not running."""
+    if kind == 'lxd':
+        m = re.search(r'^\s*pid:\s*(\d+)', output, re.I | re.M)
+    elif kind == 'machinectl':
+        m = re.search(r'^Leader=(\d+)', output, re.M)
+    else:
+        m = re.search(r'^\s*(\d+)\s*$', output, re.M)
+    return int(m.group(1)) if m else 0
+
+
+def get_leader_pid(opts: Options) -> int:
+    argv = leader_pid_argv(opts)
+    try:
+        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, timeout=opts.connect_timeout)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise mitogen.parent.ConnectError('setns: %r failed: %s' % (argv[0], e))
+    output = proc.stdout.decode('utf-8', 'replace')
+    pid = parse_leader_pid(opts.kind, output) if proc.returncode == 0 else 0
+    if pid <= 0:
+        raise mitogen.parent.ConnectError('setns: %s container %r is not running or unknown: %s'
+                                          % (opts.kind, opts.container, output.strip() or 'no output'))
+    return pid
+
+
+def lookup_user(root: str, username: str) -> tuple:
+    """(uid, gid, groups, home, shell) of `username` in the container's files under `root`."""
+    try:
+        with open(os.path.join(root, 'etc/passwd')) as fp:
+            rows = [line.rstrip('\n').split(':') for line in fp]
+    except OSError as e:
+        raise mitogen.parent.ConnectError('setns: cannot read the container passwd file: %s' % (e,))
+    for row in rows:
+        if len(row) >= 7 and row[0] == username:
+            uid, gid = int(row[2]), int(row[3])
+            return uid, gid, _groups_of(root, username, gid), row[5], row[6]
+    raise mitogen.parent.ConnectError('setns: no user %r in the container' % (username,))
+
+
+def _groups_of(root, username, gid):
+    groups = [gid]
+    try:
+        with open(os.path.join(root, 'etc/group')) as fp:
+            for line in fp:
+                row = line.rstrip('\n').split(':')
+                if len(row) >= 4 and username in row[3].split(','):
+                    groups.append(int(row[2]))
+    except OSError:
+        pass
+    return groups
+
+
+def namespaces_to_join(pid: int) -> list:
+    """Namespaces of `pid` that differ from ours (joining our own fails for user)."""
+    out = []
+    for ns in NAMESPACES:
+        try:
+            theirs = os.stat('/proc/%d/ns/%s' % (pid, ns)).st_ino
+            ours = os.stat('/proc/self/ns/%s' % (ns,)).st_ino
+        except OSError:
+            continue
+        if theirs != ours:
+            out.append(ns)
+    return out
+
+
+class Connection(mitogen.parent.Connection):
+    options_class = Options
+    name_prefix = 'setns'
+
+    def __init__(self, options, router):
+        super().__init__(options, router)
+        self.leader_pid = None
+        self.user = None
+        self.join = []
+        self._libc = None
+
+    def use_tty_now(self):
+        # Makes the base class run _preexec() (our namespace entry) in the child.
+        return True
+
+    def spawn(self):
+        self.leader_pid = get_leader_pid(self.options)
+        root = '/proc/%d/root' % (self.leader_pid,)
+        if self.options.username:
+            self.user = lookup_user(root, self.options.username)
+        self.join = namespaces_to_join(self.leader_pid)
+        self._libc = ctypes.CDLL(ctypes.util.find_library('c') or None, use_errno=True)
+        try:
+            super().spawn()
+        except subprocess.SubprocessError as e:
+            # preexec failures only arrive as "Exception occurred in preexec_fn".
+            self._close_all()
+            raise mitogen.parent.ConnectError(
+                'setns: cannot enter the namespaces %s of %s container %r (pid %d; root required): %s'
+                % (','.join(self.join), self.options.kind, self.options.container, self.leader_pid, e))
+
+    def default_name(self):
+        return 'setns.%s' % (self.options.container,)
+
+    def connect(self, context_id):
+        try:
+            return super().connect(context_id)
+        except mitogen.parent.EofError as e:
+            raise explain_eof(self, e)
+
+    def get_env(self):
+        env = {'PATH': DEFAULT_PATH, 'LANG': 'C.UTF-8'}
+        if self.user:
+            env.update(HOME=self.user[3], USER=self.options.username, LOGNAME=self.options.username)
+        else:
+            env.update(HOME='/root', USER='root', LOGNAME='root')
+        return env
+
+    def _preexec(self):
+        # Child after fork, before exec: only plain syscalls from here on.
+        pid = self.leader_pid
+        fds = [(ns, os.open('/proc/%d/ns/%s' % (pid, ns), os.O_RDONLY)) for ns in self.join]
+        root_fd = os.open('/proc/%d/root' % (pid,), os.O_RDONLY)
+        for ns, fd in fds:
+            if self._libc.setns(fd, 0) != 0:
+                err = ctypes.get_errno()
+                raise OSError(err, 'setns(%s) of pid %d: %s' % (ns, pid, os.strerror(err)))
+            os.close(fd)
+        os.fchdir(root_fd)
+        os.chroot('.')
+        os.close(root_fd)
+        if self.user:
+            uid, gid, groups = self.user[:3]
+            os.setgroups(groups)
+            os.setgid(gid)
+            os.setuid(uid)
+        if 'pid' in self.join:
+            _fork_into_pid_namespace()
+
+
+def _fork_into_pid_namespace():
+    """Continue in a child (which really is in the new pid namespace); the
+    current process stays as its waiting parent and mirrors its exit status."""
+    child = os.fork()
+    if child == 0:
+        return
+    # Holding no descriptors lets the parent see the exec (or EOF) of our child.
+    os.closerange(3, 65536)
+    while True:
+        try:
+            _, status = os.waitpid(child, 0)
+            break
+        except InterruptedError:
+            continue
+    os._exit(os.waitstatus_to_exitcode(status) & 0xff if hasattr(os, 'waitstatus_to_exitcode') else 1)
