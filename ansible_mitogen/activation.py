@@ -40,11 +40,54 @@ def activate(forks: Optional[int] = None, start_multiplexers: bool = True) -> No
         loaders.redirect_connections()
         loaders.wrap_action_plugins()
         if start_multiplexers:
+            # After the plugin dirs are known, before workers fork.
+            preload()
             from ansible_mitogen import process
 
             process.start(forks=forks if forks is not None else _configured_forks())
         _active = True
         LOG.debug("ansible_mitogen activated")
+
+
+# Imported once here so task workers, forked per task, inherit them instead
+# of paying for the imports on every task.
+PRELOAD = (
+    "mitogen.core",
+    "mitogen.parent",
+    "mitogen.unix",
+    "mitogen.service",
+    "mitogen.select",
+    "ansible_mitogen.connection",
+    "ansible_mitogen.target",
+    "ansible_mitogen.mixins",
+    "ansible_mitogen.planner",
+    "ansible_mitogen.module_finder",
+    "ansible_mitogen.parsing",
+    "ansible.plugins.connection.ssh",
+    "ansible.plugins.connection.local",
+    "ansible.plugins.become.sudo",
+    "ansible.plugins.become.su",
+    "ansible.executor.module_common",
+)
+
+
+def preload() -> None:
+    import importlib
+
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            LOG.debug("preload of %s skipped: %s", name, exc)
+    # Fills the loader's module cache and option definitions, so workers
+    # do not re-execute the plugin files and re-parse their YAML per task.
+    from ansible.plugins.loader import connection_loader
+
+    for name in sorted(set(loaders.CONNECTION_REDIRECTS.values())):
+        try:
+            connection_loader.get(name, class_only=True)
+        except Exception as exc:
+            LOG.debug("preload of connection %s failed: %s", name, exc)
 
 
 def _configured_forks() -> int:

@@ -28,6 +28,10 @@ display = Display()
 # streamed by the target pulling from the multiplexer's FileService.
 INLINE_FILE_LIMIT = 128 * 1024
 FILE_SERVICE = "mitogen.service.FileService"
+# Service names as plain strings: importing ansible_mitogen.services would
+# pull the multiplexer-only code into every task worker.
+CONTEXT_SERVICE = "ansible_mitogen.services.ContextService"
+MODULE_CACHE_SERVICE = "ansible_mitogen.services.ModuleCacheService"
 
 
 class Binding:
@@ -40,18 +44,15 @@ class Binding:
         return self.parent.call_service(service, method, **kwargs)
 
     def get_context(self, stack: List[Hop], init_kwargs: Dict[str, Any]) -> Dict[str, Any]:
-        from ansible_mitogen.services import CONTEXT_SERVICE
-
         return self.call(CONTEXT_SERVICE, "get", stack=stack, init_kwargs=init_kwargs)
 
     def put_context(self, context: Any) -> None:
-        from ansible_mitogen.services import CONTEXT_SERVICE
+        # No reply wanted: saves a round trip at the end of every task.
+        import mitogen.service
 
-        self.call(CONTEXT_SERVICE, "put", context=context)
+        mitogen.service.call_service_no_reply(self.parent, CONTEXT_SERVICE, "put", context=context)
 
     def reset(self, stack: List[Hop]) -> bool:
-        from ansible_mitogen.services import CONTEXT_SERVICE
-
         return self.call(CONTEXT_SERVICE, "reset", stack=stack)
 
     def register_file(self, path: str) -> None:
@@ -59,13 +60,9 @@ class Binding:
         self.call(FILE_SERVICE, "register", path=path)
 
     def cache_get(self, key: str) -> Any:
-        from ansible_mitogen.services import MODULE_CACHE_SERVICE
-
         return self.call(MODULE_CACHE_SERVICE, "get", key=key)
 
     def cache_put(self, key: str, value: Any) -> None:
-        from ansible_mitogen.services import MODULE_CACHE_SERVICE
-
         self.call(MODULE_CACHE_SERVICE, "put", key=key, value=value)
 
 

@@ -214,7 +214,7 @@ def stop() -> None:
         except (ChildProcessError, OSError):
             pass
     del _multiplexers[:]
-    if _socket_dir:
+    if _socket_dir and os.path.isdir(_socket_dir):
         for name in os.listdir(_socket_dir):
             try:
                 os.unlink(os.path.join(_socket_dir, name))
