@@ -926,7 +926,10 @@ class Stream(object):
                 return
             data = b''
         if not data:
-            self.disconnect()
+            if self.keep_open:
+                self._stop_reading()
+            else:
+                self.disconnect()
             return
         self._on_data(data)
 
@@ -1040,9 +1043,14 @@ class Stream(object):
 
 
 class LineLogStream(object):
-    """Reads a pipe or pty (child stderr, captured stdout) and logs each line."""
+    """Reads a pipe or pty (child stderr, captured stdout) and logs each line.
 
-    def __init__(self, broker, fd, logger, level=logging.INFO, on_disconnect=None):
+    With keep_open=True (a pty master) EOF only stops reading: closing the
+    master would hang up the terminal and SIGHUP the child, so the fd is
+    closed by disconnect(), called when the child's transport goes away.
+    """
+
+    def __init__(self, broker, fd, logger, level=logging.INFO, keep_open=False):
         self.broker = broker
         self.rfd = fd
         set_nonblock(fd)
@@ -1050,7 +1058,7 @@ class LineLogStream(object):
         self.level = level
         self._buf = b''
         self.closed = False
-        self._on_disconnect = on_disconnect
+        self.keep_open = keep_open
 
     def start(self):
         def attach():
@@ -1066,7 +1074,10 @@ class LineLogStream(object):
                 return
             data = b''
         if not data:
-            self.disconnect()
+            if self.keep_open:
+                self._stop_reading()
+            else:
+                self.disconnect()
             return
         lines = (self._buf + data).split(b'\n')
         self._buf = lines.pop()
@@ -1076,20 +1087,22 @@ class LineLogStream(object):
     def on_shutdown(self):
         self.disconnect()
 
+    def _stop_reading(self):
+        if self._buf:
+            self.logger.log(self.level, '%s', to_text(self._buf))
+            self._buf = b''
+        self.broker.poller.stop_receive(self.rfd)
+        self.broker.streams.discard(self)
+
     def disconnect(self):
         if self.closed:
             return
         self.closed = True
-        if self._buf:
-            self.logger.log(self.level, '%s', to_text(self._buf))
-        self.broker.poller.stop_receive(self.rfd)
-        self.broker.streams.discard(self)
+        self._stop_reading()
         try:
             os.close(self.rfd)
         except OSError:
             pass
-        if self._on_disconnect:
-            self._on_disconnect()
 
 
 # ---------------------------------------------------------------------------

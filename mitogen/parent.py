@@ -413,7 +413,7 @@ class Connection(object):
         if self._diag_fd is not None:
             diag_stream = mitogen.core.LineLogStream(
                 self.router.broker, self._diag_fd, logging.getLogger('mitogen.stderr.%s' % (name,)),
-                logging.WARNING)
+                logging.WARNING, keep_open=self._diag_fd == self._tty_fd)
             diag_stream.start()
         reaper = Reaper(self.router.broker, self.pid, name)
         mitogen.core.listen(stream, 'disconnect', reaper.start)

@@ -1,0 +1,90 @@
+"""docker exec and setns into a real test-bed container, alone and in chains."""
+import os
+
+import pytest
+
+import mitogen.core
+import mitogen.parent
+from tests.mitogen import funcs
+from tests.mitogen.test_method_ssh import FAST, fails_within, uid_of
+from tests.testbed import users
+
+
+def in_container():
+    """Facts only true inside a test-bed container (pid 1 is docker's init)."""
+    with open('/proc/1/cmdline', 'rb') as fp:
+        init = fp.read().split(b'\0')[0].decode()
+    return os.path.exists('/etc/sudoers.d/mitogen-testbed'), init, os.getuid()
+
+
+def test_docker_exec_as_root(router, target):
+    ctx = router.docker(container=target.container, python_path=target.python)
+    assert ctx.call(in_container) == (True, '/sbin/docker-init', 0)
+    assert ctx.name == 'docker.%s' % target.container
+
+
+def test_docker_exec_as_user_then_sudo(router, target):
+    user = router.docker(container=target.container, username=users.SUDO_NOPW.name)
+    assert user.call(os.getuid) == uid_of(target, users.SUDO_NOPW.name)
+    root = router.sudo(via=user)
+    assert root.call(in_container) == (True, '/sbin/docker-init', 0)
+
+
+def test_local_then_docker_via(router, target):
+    local = router.local()
+    ctx = router.docker(via=local, container=target.container)
+    assert ctx.call(in_container)[0]
+    assert ctx.call(funcs.get_ids)[1] == local.context_id
+
+
+def test_docker_no_such_container(router):
+    fails_within(FAST, mitogen.parent.ConnectError, 'docker: no such container',
+                 router.docker, container='mitogen-no-such-container-xyz')
+
+
+def test_docker_missing_python(router, target):
+    fails_within(FAST, mitogen.parent.EofError, "python interpreter '/opt/nope/python3' not found",
+                 router.docker, container=target.container, python_path='/opt/nope/python3')
+
+
+def need_root():
+    if os.getuid() != 0:
+        pytest.skip('setns needs root')
+
+
+def test_setns_enters_the_container(router, target):
+    need_root()
+    ctx = router.setns(container=target.container, kind='docker')
+    found, init, uid = ctx.call(in_container)
+    assert (found, init, uid) == (True, '/sbin/docker-init', 0)
+    # A real pid namespace: the child's pid is small and its parent is
+    # our waiting intermediate, which is outside (pid 0 from inside).
+    assert ctx.call(os.getpid) < 1000
+    assert ctx.call(os.getppid) == 0
+    # ... and its mount namespace: the host's files are out of sight.
+    assert not ctx.call(os.path.exists, os.path.abspath(__file__))
+
+
+def test_setns_as_user(router, target):
+    need_root()
+    ctx = router.setns(container=target.container, kind='docker', username=users.UNPRIVILEGED.name)
+    assert ctx.call(os.getuid) == uid_of(target, users.UNPRIVILEGED.name)
+    assert ctx.call(os.getcwd) == '/'
+    assert ctx.call(os.path.expanduser, '~') == '/home/%s' % users.UNPRIVILEGED.name
+
+
+def test_setns_unknown_user(router, target):
+    need_root()
+    fails_within(FAST, mitogen.parent.ConnectError, "no user 'nobody-here' in the container",
+                 router.setns, container=target.container, kind='docker', username='nobody-here')
+
+
+def test_setns_no_such_container(router):
+    fails_within(FAST, mitogen.parent.ConnectError, "docker container 'mitogen-no-such-ctr' is not running",
+                 router.setns, container='mitogen-no-such-ctr', kind='docker')
+
+
+def test_docker_child_sees_call_errors(router, target):
+    ctx = router.docker(container=target.container)
+    with pytest.raises(mitogen.core.CallError, match='boom'):
+        ctx.call(funcs.raise_value_error, 'boom')
