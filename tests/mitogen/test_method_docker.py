@@ -1,5 +1,6 @@
 """docker exec and setns into a real test-bed container, alone and in chains."""
 import os
+import subprocess
 
 import pytest
 
@@ -10,16 +11,19 @@ from tests.mitogen.test_method_ssh import FAST, fails_within, uid_of
 from tests.testbed import users
 
 
-def in_container():
-    """Facts only true inside a test-bed container (pid 1 is docker's init)."""
-    with open('/proc/1/cmdline', 'rb') as fp:
-        init = fp.read().split(b'\0')[0].decode()
-    return os.path.exists('/etc/sudoers.d/mitogen-testbed'), init, os.getuid()
+def container_facts(ctx):
+    """Facts only true inside a test-bed container (pid 1 is docker's init).
+
+    Only stdlib functions are called remotely: importing this test module in
+    the child would drag pytest along through import forwarding.
+    """
+    init = ctx.call(subprocess.check_output, ['cat', '/proc/1/cmdline']).split(b'\0')[0].decode()
+    return ctx.call(os.path.exists, '/etc/sudoers.d/mitogen-testbed'), init, ctx.call(os.getuid)
 
 
 def test_docker_exec_as_root(router, target):
     ctx = router.docker(container=target.container, python_path=target.python)
-    assert ctx.call(in_container) == (True, '/sbin/docker-init', 0)
+    assert container_facts(ctx) == (True, '/sbin/docker-init', 0)
     assert ctx.name == 'docker.%s' % target.container
 
 
@@ -27,13 +31,13 @@ def test_docker_exec_as_user_then_sudo(router, target):
     user = router.docker(container=target.container, username=users.SUDO_NOPW.name)
     assert user.call(os.getuid) == uid_of(target, users.SUDO_NOPW.name)
     root = router.sudo(via=user)
-    assert root.call(in_container) == (True, '/sbin/docker-init', 0)
+    assert container_facts(root) == (True, '/sbin/docker-init', 0)
 
 
 def test_local_then_docker_via(router, target):
     local = router.local()
     ctx = router.docker(via=local, container=target.container)
-    assert ctx.call(in_container)[0]
+    assert container_facts(ctx)[0]
     assert ctx.call(funcs.get_ids)[1] == local.context_id
 
 
@@ -55,7 +59,7 @@ def need_root():
 def test_setns_enters_the_container(router, target):
     need_root()
     ctx = router.setns(container=target.container, kind='docker')
-    found, init, uid = ctx.call(in_container)
+    found, init, uid = container_facts(ctx)
     assert (found, init, uid) == (True, '/sbin/docker-init', 0)
     # A real pid namespace: the child's pid is small and its parent is
     # our waiting intermediate, which is outside (pid 0 from inside).
