@@ -926,10 +926,7 @@ class Stream(object):
                 return
             data = b''
         if not data:
-            if self.keep_open:
-                self._stop_reading()
-            else:
-                self.disconnect()
+            self.disconnect()
             return
         self._on_data(data)
 
