@@ -42,6 +42,9 @@ FILE_ACK = 111
 NO_REPLY = 0
 IS_DEAD = 0xFFFFFFFF
 
+CONNECTION_METHODS = ('local', 'fork', 'ssh', 'sudo', 'su', 'doas', 'docker', 'podman', 'buildah', 'lxc',
+                      'lxd', 'jail', 'kubectl', 'setns', 'machinectl')
+
 CHUNK_SIZE = 256 * 1024
 DEFAULT_MAX_MESSAGE_SIZE = 128 * 1024 * 1024
 # Markers written by the first stage and by the booted core; see mitogen.parent.
@@ -1230,6 +1233,18 @@ class Router(object):
     def __repr__(self):
         return 'Router(%r)' % (self.context_id,)
 
+    def __getattr__(self, name):
+        # Children run this plain Router; starting grandchildren from user
+        # code (router.local(), router.connect('ssh', ...)) loads
+        # mitogen.parent on first use.  Never reached on the broker thread.
+        if name == 'connect' or name in CONNECTION_METHODS:
+            import functools
+            import mitogen.parent
+            if name == 'connect':
+                return functools.partial(mitogen.parent.connect_context, self)
+            return functools.partial(mitogen.parent.connect_context, self, name)
+        raise AttributeError(name)
+
     # -- contexts --
     def myself(self):
         return self.context_by_id(self.context_id, name=getattr(mitogen, 'context_name', None) or 'self')
@@ -1658,6 +1673,10 @@ def _setup_package(config):
     mitogen.parent_id = config['parent_ids'][0]
     mitogen.parent_ids = list(config['parent_ids'])
     mitogen.context_name = config.get('name')
+    if not hasattr(mitogen, 'main'):
+        # Scripts decorated with @mitogen.main() are imported here as
+        # __mitogen_main__: the decorator must exist but never run anything.
+        mitogen.main = lambda log_level='INFO', profiling=False: (lambda func: func)
     if not hasattr(mitogen, '__version__'):
         mitogen.__version__ = config.get('version', '0')
         mitogen.version = tuple(int(x) for x in mitogen.__version__.split('.'))
@@ -1730,10 +1749,23 @@ def build_child(config, rfd, wfd, broker=None):
     return econtext
 
 
+def _run_profiled(econtext):
+    """profiling=True: write cProfile stats of the main loop to /tmp on exit."""
+    import cProfile
+    profiler = cProfile.Profile()
+    try:
+        profiler.runcall(econtext.dispatcher.run)
+    finally:
+        profiler.dump_stats('/tmp/mitogen.stats.%d.%s' % (os.getpid(), mitogen.context_id))
+
+
 def run_child(econtext):
     """Main loop of a child: serve calls until told to stop, then exit."""
     try:
-        econtext.dispatcher.run()
+        if econtext.config.get('profiling'):
+            _run_profiled(econtext)
+        else:
+            econtext.dispatcher.run()
     finally:
         econtext.broker.shutdown()
         econtext.broker.join(econtext.broker.shutdown_timeout + 1)

@@ -46,6 +46,8 @@ class Connection(mitogen.parent.Connection):
             'unidirectional': bool(self.options.unidirectional),
             'log_level': 10 if self.options.debug else 20,
             'prefer_parent': list(getattr(self.router, 'prefer_parent', ())),
+            'profiling': bool(self.options.profiling),
+            'debug': bool(self.options.debug),
         }
 
     def _child(self, sock, context_id):

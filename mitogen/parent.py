@@ -164,7 +164,8 @@ class Options(object):
         self.profiling = profiling
         self.unidirectional = unidirectional
         self.context_id = context_id
-        self.password = password
+        # Secret keeps the value out of logs and reprs.
+        self.password = None if password is None else mitogen.core.Secret(password)
         self.log_level = log_level
 
 

@@ -191,3 +191,16 @@ class Counter(mitogen.service.Service):
 
     def not_exposed(self):
         return 'secret'
+
+
+@mitogen.core.takes_router
+def start_grandchild_with_router_local(router=None):
+    """User code in a child calling router.local() directly."""
+    ctx = router.local(name='gc-from-child')
+    return ctx.call(get_ppid) == os.getpid(), ctx.name
+
+
+@mitogen.core.takes_router
+def send_bad_magic(router=None):
+    os.write(router.parent_stream.wfd, b'\x00' * 64)
+    return True
