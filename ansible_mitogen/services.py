@@ -229,8 +229,6 @@ def connect_hop(router: Any, hop: Dict[str, Any], via: Any) -> Any:
     if os.environ.get("MITOGEN_PROFILING"):
         kwargs["profiling"] = True
     kwargs = supported_kwargs(hop["method"], kwargs)
-    if kwargs.get("password") is not None:
-        kwargs["password"] = mitogen.core.Secret(kwargs["password"])
     if via is not None:
         kwargs["via"] = via
     return getattr(router, hop["method"])(**kwargs)
@@ -277,7 +275,9 @@ def describe_error(hop: Dict[str, Any], exc: BaseException) -> str:
     """Human-readable reason a hop failed, naming the method and host."""
     kwargs = hop["kwargs"]
     where = kwargs.get("hostname") or kwargs.get("username") or ""
-    text = str(exc) or exc.__class__.__name__
+    # CallError text carries the remote traceback after the first line;
+    # users need the reason, -vvv logs have the rest.
+    text = (str(exc) or exc.__class__.__name__).strip().splitlines()[0]
     return "%s%s: %s" % (hop["method"], " to %s" % where if where else "", text)
 
 
