@@ -32,6 +32,16 @@ LOCAL_TRANSPORTS = ('local', 'mitogen_local')
 TTY_TRANSPORTS = ('ssh', 'mitogen_ssh')
 
 
+def _blob(data: bytes) -> bytes:
+    """Mark file contents so the core library's logging never prints them."""
+    try:
+        import mitogen.core
+    except ImportError:
+        return data
+    blob = getattr(mitogen.core, 'Blob', None)
+    return blob(data) if blob else data
+
+
 def _transport_name(connection: Any) -> str:
     name = str(getattr(connection, 'transport', '') or '')
     return name.rsplit('.', 1)[-1]
@@ -89,16 +99,38 @@ class ActionModuleMixin(object):
     # -- temp dirs, paths, permissions -------------------------------------
 
     def _make_tmp_path(self, remote_user=None):
-        """Create the task temp dir in one call, as the user the task runs as."""
+        """Create the task temp dir as the user the task runs as.
+
+        When the path can be computed here (remote_tmp is absolute or under
+        the known home dir), creation is sent without waiting: the pipelined
+        call chain runs it before the next call and reports its failure
+        there.  Otherwise one call creates it with fallbacks.
+        """
         remote_tmp = self.get_shell_option('remote_tmp', default='~/.ansible/tmp')
         if getattr(self._connection, '_remote_is_local', False):
             remote_tmp = C.DEFAULT_LOCAL_TMP
         basefile = self._connection._shell._generate_temp_dir_name()
-        system_dirs = self.get_shell_option('system_tmpdirs', default=['/var/tmp', '/tmp'])
-        path = self._mitogen_call(target.make_temp_dir, remote_tmp, basefile + '-', list(system_dirs))
+        base = self._mitogen_local_expand(remote_tmp)
+        if base is not None:
+            path = os.path.join(base, basefile)
+            self._mitogen_chain().call_no_reply(target.make_dir, path)
+        else:
+            system_dirs = self.get_shell_option('system_tmpdirs', default=['/var/tmp', '/tmp'])
+            path = self._mitogen_call(target.make_temp_dir, remote_tmp, basefile + '-', list(system_dirs))
         self._cleanup_remote_tmp = True
         self._connection._shell.tmpdir = path
         return path
+
+    def _mitogen_local_expand(self, path: str) -> Optional[str]:
+        """`path` as the task user would expand it, if knowable without a call."""
+        if '$' in path:
+            return None
+        if path.startswith('/'):
+            return path
+        home = getattr(self._connection, 'homedir', None)
+        if home and (path == '~' or path.startswith('~/')):
+            return home + path[1:]
+        return None
 
     def _remove_tmp_path(self, tmp_path, force=False):
         """Remove the task temp dir without waiting for the reply."""
@@ -132,7 +164,7 @@ class ActionModuleMixin(object):
         if execute:
             paths = [p for p in remote_paths if p and p != self._connection._shell.tmpdir]
             if paths:
-                self._mitogen_call(target.set_executable, paths)
+                self._mitogen_chain().call_no_reply(target.set_executable, paths)
         return None
 
     def _remote_chmod(self, paths, mode, sudoable=False):
@@ -142,25 +174,26 @@ class ActionModuleMixin(object):
     # -- file transfer -----------------------------------------------------
 
     def _transfer_data(self, remote_path, data):
-        """Write `data` to `remote_path` in one call (atomic on the target)."""
+        """Write `data` to `remote_path` (atomic on the target), without waiting.
+
+        The module call that consumes the file follows on the same pipelined
+        chain, so it runs after the write and fails if the write failed.
+        """
         if isinstance(data, str):
             data = data.encode(errors='surrogateescape')
         elif not isinstance(data, bytes):
             raise TypeError('data must be either a string or bytes')
-        put_data = getattr(self._connection, 'put_data', None)
-        if put_data is not None:
-            put_data(remote_path, data)
-        else:
-            self._mitogen_call(target.write_path, remote_path, data)
+        self._mitogen_chain().call_no_reply(target.write_path, remote_path, _blob(data))
         return remote_path
 
     def _transfer_file(self, local_path, remote_path):
-        """Small files in one call; large ones stream via the connection."""
+        """Small files like _transfer_data; large ones stream via the connection."""
         if os.path.getsize(local_path) <= SMALL_FILE_LIMIT:
             with open(local_path, 'rb') as fp:
                 data = fp.read()
             st = os.stat(local_path)
-            self._mitogen_call(target.write_path, remote_path, data, None, (st.st_atime, st.st_mtime))
+            self._mitogen_chain().call_no_reply(target.write_path, remote_path, _blob(data), None,
+                                                (st.st_atime, st.st_mtime))
         else:
             self._connection.put_file(local_path, remote_path)
         return remote_path

@@ -115,6 +115,12 @@ def make_temp_dir(remote_tmp, prefix, system_dirs=()):
     raise last_error
 
 
+def make_dir(path):
+    """mkdir -p with mode 0700 for the leaf (a task temp dir at a known path)."""
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    os.mkdir(path, 0o700)
+
+
 def remove_path(path):
     """rm -rf, ignoring a path that is already gone."""
     try:
