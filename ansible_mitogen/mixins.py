@@ -16,6 +16,7 @@ import secrets
 from typing import Any, Dict, Optional
 
 from ansible import constants as C
+from ansible.errors import AnsibleConnectionFailure
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.utils.display import Display
 from ansible.vars.clean import remove_internal_keys
@@ -40,6 +41,32 @@ def _blob(data: bytes) -> bytes:
         return data
     blob = getattr(mitogen.core, 'Blob', None)
     return blob(data) if blob else data
+
+
+def _vanilla_ssh_connection(action: Any) -> Any:
+    """ansible-core's ssh connection, configured like TaskExecutor would."""
+    from ansible.plugins.loader import connection_loader
+
+    get = connection_loader.get_with_context
+    get = getattr(get, '__wrapped__', get)  # skip our ssh -> mitogen_ssh redirect
+    conn = get('ansible.builtin.ssh', action._play_context, None)[0]
+    variables = getattr(action, '_mitogen_task_vars', None) or {}
+    task_keys = action._task.dump_attrs()
+    task_keys['timeout'] = action._play_context.timeout
+    task_keys.pop('retries', None)
+    if action._play_context.password:
+        task_keys['password'] = action._play_context.password
+    resolve = getattr(conn, '_resolve_option_variables', None)
+    if resolve is not None:
+        var_options = resolve(variables, action._templar)
+    else:  # ansible-core < 2.18
+        names = C.config.get_plugin_vars('connection', conn._load_name)
+        var_options = {k: action._templar.template(variables[k]) for k in names if k in variables}
+    conn.set_options(task_keys=task_keys, var_options=var_options)
+    become = action._connection.become
+    if become is not None:
+        conn.set_become_plugin(become)
+    return conn
 
 
 def _transport_name(connection: Any) -> str:
@@ -68,6 +95,11 @@ class ActionModuleMixin(object):
         get_cwd = getattr(self._connection, 'get_default_cwd', None)
         return get_cwd() if get_cwd else None
 
+    def run(self, tmp=None, task_vars=None):
+        # kept for the raw fallback, which must configure a vanilla connection
+        self._mitogen_task_vars = task_vars or {}
+        return super().run(tmp, task_vars)
+
     # -- low-level commands ---------------------------------------------------
 
     def _low_level_execute_command(self, cmd, sudoable=True, in_data=None, executable=None,
@@ -87,14 +119,38 @@ class ActionModuleMixin(object):
         if chdir is None and self._mitogen_is_local():
             chdir = self._loader.get_basedir()
         display.debug('_low_level_execute_command(): executing: %s' % (cmd,))
-        rc, stdout, stderr = self._mitogen_call(
+        try:
+            chain = self._mitogen_chain(use_login=not sudoable)
+        except AnsibleConnectionFailure:
+            if not self._mitogen_may_run_without_python():
+                raise
+            return self._mitogen_vanilla_low_level(cmd, sudoable, in_data, executable,
+                                                   encoding_errors, chdir)
+        rc, stdout, stderr = chain.call(
             target.exec_command, cmd=to_text(cmd), in_data=to_bytes(in_data or b''),
-            chdir=chdir, shell=executable or None, emulate_tty=emulate_tty,
-            use_login=not sudoable)
+            chdir=chdir, shell=executable or None, emulate_tty=emulate_tty)
         out = self._strip_success_message(to_text(stdout, errors=encoding_errors))
         err = to_text(stderr, errors=encoding_errors)
         return dict(rc=0 if rc is None else rc, stdout=out, stdout_lines=out.splitlines(),
                     stderr=err, stderr_lines=err.splitlines())
+
+    def _mitogen_may_run_without_python(self) -> bool:
+        """`raw` over ssh is how Python gets installed: it must not need it."""
+        return (self._task.action.rsplit('.', 1)[-1] == 'raw'
+                and _transport_name(self._connection) in TTY_TRANSPORTS)
+
+    def _mitogen_vanilla_low_level(self, cmd, sudoable, in_data, executable, encoding_errors, chdir):
+        """Run `cmd` through ansible-core's own ssh plugin (no Python needed)."""
+        vanilla = _vanilla_ssh_connection(self)
+        ours = self._connection
+        self._connection = vanilla
+        try:
+            return super()._low_level_execute_command(
+                cmd, sudoable=sudoable, in_data=in_data, executable=executable,
+                encoding_errors=encoding_errors, chdir=chdir)
+        finally:
+            self._connection = ours
+            vanilla.close()
 
     # -- temp dirs, paths, permissions -------------------------------------
 
