@@ -108,6 +108,12 @@ class Secret(str):
     slicing, ``.encode()``), which is what connection code uses.
     """
 
+    def __new__(cls, value=''):
+        # str(Secret) is '[secret]', so unwrap str subclasses explicitly.
+        if isinstance(value, str):
+            value = str.__str__(value)
+        return str.__new__(cls, value)
+
     def __repr__(self):
         return '[secret]'
 

@@ -88,3 +88,8 @@ def test_secret_never_shown(caplog):
 
 def test_blob_repr():
     assert repr(Blob(b'x' * 10)) == '[blob: 10 bytes]'
+
+
+def test_secret_of_secret_keeps_value():
+    s = Secret(Secret('pw'))
+    assert s + '' == 'pw' and type(s) is Secret
