@@ -1,0 +1,65 @@
+"""Connect time to many ssh targets in parallel; prints numbers.
+
+Runs on the controller: `.venv/bin/python bench/bench_connect.py [N]`
+(default 50).  Starts N test-bed targets, then times one router.ssh() per
+target, all started at once from N threads (each connection attempt drives
+its own boot from its calling thread), until every child answered a call
+[target: 50 targets < 5 s].  Also prints the single-target connect time.
+"""
+import concurrent.futures
+import os
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import mitogen.master  # noqa: E402
+
+
+def ssh_kwargs(tb, t):
+    return dict(hostname=t.host, port=t.port, username='root', identity_file=tb.private_key,
+                check_host_keys='ignore', python_path=t.python, connect_timeout=60)
+
+
+def connect_one(router, kwargs):
+    t0 = time.perf_counter()
+    ctx = router.ssh(**kwargs)
+    ctx.call(os.getpid)
+    return time.perf_counter() - t0, ctx
+
+
+def connect_all(router, tb):
+    with concurrent.futures.ThreadPoolExecutor(len(tb.targets)) as pool:
+        t0 = time.perf_counter()
+        futures = [pool.submit(connect_one, router, ssh_kwargs(tb, t)) for t in tb.targets]
+        results = [f.result() for f in futures]
+        total = time.perf_counter() - t0
+    return total, [r[0] for r in results], [r[1] for r in results]
+
+
+def main():
+    from tests.testbed import Testbed
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 50
+    t0 = time.perf_counter()
+    tb = Testbed.up(n=n)
+    print('started %d targets in %.1f s' % (n, time.perf_counter() - t0))
+    try:
+        router = mitogen.master.Router()
+        try:
+            single = [connect_one(router, ssh_kwargs(tb, tb.targets[0]))[0] for _ in range(3)]
+            print('single ssh connect + first call: median %.0f ms of 3' % (statistics.median(single) * 1e3))
+            total, each, contexts = connect_all(router, tb)
+            print('%d ssh targets connected in parallel: %.2f s total [target < 5 s]; per connection '
+                  'median %.2f s, max %.2f s' % (n, total, statistics.median(each), max(each)))
+            for ctx in contexts:
+                ctx.shutdown()
+        finally:
+            router.broker.shutdown()
+            router.broker.join()
+    finally:
+        tb.down()
+
+
+if __name__ == '__main__':
+    main()
