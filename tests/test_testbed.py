@@ -180,7 +180,7 @@ def test_relay_adds_the_requested_latency_and_counts_bytes(tmp_path):
     proc = start_relay(server.port, 100, stats)
     round_trip(proc)  # connection set-up is not part of the measurement
     rtts = sorted(round_trip(proc) for _ in range(5))
-    assert 0.19 <= rtts[2] <= 0.30, rtts  # 2 x 100 ms, one per direction
+    assert 0.19 <= rtts[2] <= 0.40, rtts  # 2 x 100 ms, one per direction (+ scheduling on a busy box)
     # Pipelined chunks share the delay instead of queueing behind each other.
     started = time.monotonic()
     for _ in range(20):
@@ -190,7 +190,7 @@ def test_relay_adds_the_requested_latency_and_counts_bytes(tmp_path):
     received = b""
     while len(received) < 20000:
         received += os.read(proc.stdout.fileno(), 65536)
-    assert time.monotonic() - started < 0.6
+    assert time.monotonic() - started < 1.5  # serialized, it would take 20 x 200 ms = 4 s
     proc.stdin.close()  # like ssh closing its end: the relay must exit
     assert proc.wait(timeout=10) == 0
     counts = json.load(open(stats))
@@ -199,26 +199,29 @@ def test_relay_adds_the_requested_latency_and_counts_bytes(tmp_path):
 
 
 def test_ssh_through_the_latency_relay(testbed_factory):
-    delay_ms = 40
+    delay_ms = 100  # large enough to stand out from CPU noise on a loaded machine
     tb = testbed_factory(n=1, latency_ms=delay_ms)
     t = tb.targets[0]
-    direct = Testbed.relay_argv(tb, t, 0, os.path.join(tb.workdir, "direct-{pid}.json"))
+    direct = ["-o", "ProxyCommand=" + shlex.join(tb.relay_argv(t, 0, os.path.join(tb.workdir, "direct.json")))]
     timings = {}
-    for name, proxy in (("direct", shlex.join(direct)), ("delayed", None)):
-        extra = ["-o", "ProxyCommand=" + proxy] if proxy else []
-        started = time.monotonic()
-        result = subprocess.run(t.ssh_argv()[:1] + extra + t.ssh_argv()[1:] + ["true"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
-        timings[name] = time.monotonic() - started
-        assert result.returncode == 0, result.stderr
+    for name, extra in (("direct", direct), ("delayed", [])):
+        runs = []
+        for _ in range(3):  # the fastest of three: load only ever adds time
+            started = time.monotonic()
+            result = subprocess.run(t.ssh_argv()[:1] + extra + t.ssh_argv()[1:] + ["true"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+            runs.append(time.monotonic() - started)
+            assert result.returncode == 0, result.stderr
+        timings[name] = min(runs)
     # An ssh login takes several round trips; each costs 2 x delay.
     assert timings["delayed"] - timings["direct"] > 3 * 2 * delay_ms / 1000.0, timings
     stats = glob.glob(os.path.join(tb.workdir, "relay-%s-*.json" % t.name))
-    assert len(stats) == 1
-    counts = json.load(open(stats[0]))
-    assert counts["to_target"] > 1000 and counts["from_target"] > 1000, counts
+    assert len(stats) == 3  # one per delayed ssh run
+    for path in stats:
+        counts = json.load(open(path))
+        assert counts["to_target"] > 1000 and counts["from_target"] > 1000, counts
     time.sleep(0.3)
-    assert not _processes_matching(stats[0]), "relay outlived its ssh"
+    assert not _processes_matching(tb.workdir), "relay outlived its ssh"
 
 
 def _processes_matching(text):
