@@ -1520,7 +1520,9 @@ class Importer(object):
             parent = sys.modules.get(pkg)
             if parent is None:
                 return False
-            return getattr(parent, '__loader__', None) is self or pkg == 'mitogen' or pkg == '__mitogen_main__'
+            # isinstance, not identity: a forked child inherits modules loaded
+            # by its parent's importer.
+            return isinstance(getattr(parent, '__loader__', None), Importer) or pkg == 'mitogen'
         if fullname in sys.builtin_module_names:
             return False
         if fullname == '__mitogen_main__':
@@ -1747,6 +1749,10 @@ def build_child(config, rfd, wfd, broker=None):
     econtext.parent = router.context_by_id(mitogen.parent_id, name='parent')
     _setup_logging(router, config.get('log_level', logging.INFO))
     econtext.importer = Importer(router, config.get('prefer_parent', ()))
+    # A forked child replaces its parent's importer but keeps what it knew.
+    for old in [f for f in sys.meta_path if isinstance(f, Importer)]:
+        econtext.importer.cache.update(old.cache)
+        sys.meta_path.remove(old)
     sys.meta_path.insert(0, econtext.importer)
     econtext.dispatcher = Dispatcher(econtext)
     router.add_handler(lambda msg: _on_shutdown_msg(econtext, msg), SHUTDOWN, policy=has_parent_authority)

@@ -7,7 +7,6 @@ to its parent over a socketpair.
 import os
 import signal
 import socket
-import sys
 
 import mitogen
 import mitogen.core
@@ -58,7 +57,6 @@ class Connection(mitogen.parent.Connection):
             mitogen.parent.Reaper._tracked.clear()
             if self.options.on_fork:
                 self.options.on_fork()
-            sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, mitogen.core.Importer)]
             econtext = mitogen.core.build_child(self._config(context_id, 'fork.%d' % os.getpid()),
                                                 fd, os.dup(fd))
             econtext.router.parent_stream.start()

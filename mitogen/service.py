@@ -91,8 +91,13 @@ class Service(object):
         """Called when the Pool stops."""
 
 
-def call_service_no_reply(to_context, service, method_name: str, kwargs: Dict[str, Any]) -> None:
-    """Send a service call without waiting for (or getting) a reply."""
+def call_service_no_reply(to_context, service, method_name: str, kwargs: Optional[Dict[str, Any]] = None,
+                          **more_kwargs: Any) -> None:
+    """Send a service call without waiting for (or getting) a reply.
+
+    Arguments of the service method go in `kwargs` and/or as keywords.
+    """
+    kwargs = dict(kwargs or {}, **more_kwargs)
     name = service if isinstance(service, str) else service.name
     to_context.send(Message.pickled((name, method_name, mitogen.core.Kwargs(kwargs)),
                                  handle=mitogen.core.CALL_SERVICE))

@@ -19,6 +19,7 @@ def temp_package(tmp_path, request):
     for i in range(5):
         (root / ('m%d.py' % i)).write_text('import json\nVALUE = %d\n' % i)
     (root / 'sub' / '__init__.py').write_text('')
+    (root / 'lazy.py').write_text('LAZY = 1\n')
     (root / 'sub' / 'deep.py').write_text(textwrap.dedent('''
         from .. import m4
         def total():
@@ -97,3 +98,13 @@ def test_each_module_sent_once_per_stream(router, temp_package):
     ctx.call(funcs.import_module, name + '.m3')
     ctx.call(pkg.m0.__name__.__class__)  # unrelated builtin call
     assert router.responder.good_load_module_count == sent
+
+
+def test_fork_of_child_imports_lazy_submodule(router, temp_package):
+    name, pkg = temp_package
+    importlib.import_module(name + '.lazy')
+    ctx = router.local()
+    assert ctx.call(funcs.import_module, name) == name
+    forked = router.fork(via=ctx)
+    assert forked.call(funcs.get_ppid) == ctx.call(funcs.get_pid)
+    assert forked.call(funcs.import_module, name + '.lazy') == name + '.lazy'
