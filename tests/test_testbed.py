@@ -53,6 +53,12 @@ def test_ssh_key_login_as_each_user(target, user):
     assert result.stdout.strip() == user
 
 
+def test_target_hostname_is_its_container_name(target):
+    result = ssh(target, users.SUDO_NOPW.name, "hostname; sudo -n true")
+    assert result.stdout.strip() == target.container
+    assert result.stderr == "", "sudo must resolve the hostname silently"
+
+
 def test_nologin_user_cannot_run_a_shell(target):
     result = ssh(target, users.NOLOGIN.name, "echo reached")
     assert result.returncode != 0

@@ -121,7 +121,9 @@ class Testbed:
             _docker_rm([container])
             script = "mkdir -p /run/sshd && exec /usr/sbin/sshd -D -e -p %d -o ListenAddress=127.0.0.1" % port
             subprocess.run(
+                # Own hostname (resolvable, or sudo complains) so targets are told apart.
                 ["docker", "run", "-d", "--init", "--network", "host", "--name", container,
+                 "--hostname", container, "--add-host", "%s:127.0.0.1" % container,
                  "--label", "%s=%s" % (LABEL, self.session), "--label", "%s.port=%d" % (LABEL, port),
                  tag, "/bin/sh", "-c", script],
                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True,
