@@ -1087,6 +1087,9 @@ class LineLogStream(object):
             return
         lines = (self._buf + data).split(b'\n')
         self._buf = lines.pop()
+        if len(self._buf) > 65536:
+            lines.append(self._buf)   # endless line: log it in pieces
+            self._buf = b''
         for line in lines:
             self.logger.log(self.level, '%s', to_text(line.rstrip(b'\r')))
 

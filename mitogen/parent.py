@@ -136,6 +136,21 @@ def shell_join(argv: List[str]) -> str:
     return ' '.join(shlex.quote(a) for a in argv)
 
 
+def _wait_fds(readers, writers, timeout):
+    """poll() wrapper returning (readable, writable); unlike select() it takes fds >= 1024."""
+    poller = select.poll()
+    for fd in set(readers) | set(writers):
+        mask = (select.POLLIN if fd in readers else 0) | (select.POLLOUT if fd in writers else 0)
+        poller.register(fd, mask)
+    r, w = [], []
+    for fd, ev in poller.poll(int(timeout * 1000)):
+        if fd in readers and ev & (select.POLLIN | select.POLLHUP | select.POLLERR | select.POLLNVAL):
+            r.append(fd)
+        if fd in writers and ev & (select.POLLOUT | select.POLLERR | select.POLLHUP):
+            w.append(fd)
+    return r, w
+
+
 # ---------------------------------------------------------------------------
 # Options and Connection base classes.
 
@@ -359,7 +374,7 @@ class Connection(object):
                 raise CancelledError('broker shut down while connecting')
             rl = [tr] + ([diag] if diag is not None else [])
             wl = [tw] if 0 <= sent < len(payload) else []
-            r, w, _ = select.select(rl, wl, [], min(timeout, 1.0))
+            r, w = _wait_fds(rl, wl, min(timeout, 1.0))
             if diag is not None and diag in r:
                 data = self._read(diag)
                 if not data:
@@ -539,7 +554,7 @@ def _wait_exit(pid, timeout):
         except OSError:
             return
         try:
-            select.select([fd], [], [], max(0.0, timeout))
+            _wait_fds([fd], [], max(0.0, timeout))
         finally:
             os.close(fd)
     else:

@@ -129,3 +129,20 @@ def test_signal_on_master_tears_down_tree(sig):
         proc.kill()
         proc.wait()
         proc.stdout.close()
+
+
+def test_connect_with_fd_numbers_above_1024(router):
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 4096:
+        pytest.skip('fd limit too low')
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 4096), hard))
+    fds = [os.open('/dev/null', os.O_RDONLY) for _ in range(1100)]
+    try:
+        ctx = router.local()
+        assert ctx.call(funcs.add, 1, 1) == 2
+        assert router.stream_by_id(ctx.context_id).rfd > 1024
+    finally:
+        for fd in fds:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
