@@ -158,3 +158,26 @@ def test_unknown_method_gives_clear_error(router):
     with pytest.raises(mitogen.core.Error) as info:
         router.connect('no_such_method')
     assert 'no_such_method' in str(info.value)
+
+
+def test_many_threads_share_a_context(local):
+    import threading
+    errors = []
+
+    def worker(n):
+        try:
+            for i in range(100):
+                assert local.call(funcs.add, n, i) == n + i
+        except Exception as e:   # pragma: no cover - reported below
+            errors.append(e)
+    threads = [threading.Thread(target=worker, args=(n * 1000,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+
+
+def test_large_message_round_trip(local):
+    data = os.urandom(20 * 1024 * 1024)
+    assert local.call(funcs.echo, data) == data
