@@ -1745,6 +1745,7 @@ def build_child(config, rfd, wfd, broker=None):
     router = Router(econtext.broker)
     router.max_message_size = config.get('max_message_size', DEFAULT_MAX_MESSAGE_SIZE)
     router.unidirectional = config.get('unidirectional', False)
+    router.prefer_parent = tuple(config.get('prefer_parent', ()))
     econtext.router = router
     stream = Stream(router, rfd, wfd, remote_id=mitogen.parent_id, name='parent')
     stream.is_parent = True

@@ -204,3 +204,8 @@ def start_grandchild_with_router_local(router=None):
 def send_bad_magic(router=None):
     os.write(router.parent_stream.wfd, b'\x00' * 64)
     return True
+
+
+def module_attr(modname, attr):
+    __import__(modname)
+    return getattr(sys.modules[modname], attr)

@@ -108,3 +108,27 @@ def test_fork_of_child_imports_lazy_submodule(router, temp_package):
     forked = router.fork(via=ctx)
     assert forked.call(funcs.get_ppid) == ctx.call(funcs.get_pid)
     assert forked.call(funcs.import_module, name + '.lazy') == name + '.lazy'
+
+
+def test_prefer_parent_overrides_local_copy(router, tmp_path, monkeypatch):
+    # A package both "installed on the target" (child's cwd) and on the controller.
+    target_dir = tmp_path / 'target'
+    ctrl_dir = tmp_path / 'ctrl'
+    for d, value in ((target_dir, 'target'), (ctrl_dir, 'controller')):
+        (d / 'mtdual').mkdir(parents=True)
+        (d / 'mtdual' / '__init__.py').write_text('WHERE = %r\n' % value)
+    sys.path.insert(0, str(ctrl_dir))
+    monkeypatch.chdir(str(target_dir))
+    try:
+        importlib.import_module('mtdual')
+        plain = router.local()
+        assert plain.call(funcs.import_module, 'mtdual') == 'mtdual'
+        assert plain.call(funcs.module_attr, 'mtdual', 'WHERE') == 'target'
+        router.prefer_parent = ['mtdual']
+        preferred = router.local()
+        grandchild = router.local(via=preferred)
+        assert preferred.call(funcs.module_attr, 'mtdual', 'WHERE') == 'controller'
+        assert grandchild.call(funcs.module_attr, 'mtdual', 'WHERE') == 'controller'
+    finally:
+        sys.path.remove(str(ctrl_dir))
+        sys.modules.pop('mtdual', None)
