@@ -1466,7 +1466,7 @@ class Importer(object):
         self._waiters = {}
         self._lock = threading.Lock()
         self.get_module_requests = 0
-        router.add_handler(self._on_load_module, LOAD_MODULE, policy=has_parent_authority_msg)
+        router.add_handler(self._on_load_module, LOAD_MODULE, policy=_from_parent_stream)
         self.callbacks = {}
 
     # The broker thread stores everything the parent sends.
@@ -1577,7 +1577,8 @@ class Importer(object):
         return bool(tup and tup[2])
 
 
-def has_parent_authority_msg(msg, stream=None):
+def _from_parent_stream(msg, stream=None):
+    """Policy for LOAD_MODULE: only our parent may feed the importer."""
     return stream is None or stream.is_parent or has_parent_authority(msg, stream)
 
 
@@ -1626,8 +1627,6 @@ class Dispatcher(object):
         cls._chain_errors.pop(chain_id, None)
 
     def _resolve(self, modname, klass, func):
-        if modname == '__mitogen_main__':
-            modname = '__mitogen_main__'
         __import__(modname)
         obj = sys.modules[modname]
         if klass:
