@@ -50,6 +50,7 @@ class Connection(mitogen.parent.Connection):
         }
 
     def _child(self, sock, context_id):
+        self.pid = os.getpid()
         try:
             fd = sock.detach()
             _close_inherited_fds((fd,))
@@ -57,7 +58,8 @@ class Connection(mitogen.parent.Connection):
             mitogen.parent.Reaper._tracked.clear()
             if self.options.on_fork:
                 self.options.on_fork()
-            econtext = mitogen.core.build_child(self._config(context_id, 'fork.%d' % os.getpid()),
+            name = self.options.name or self.default_name()
+            econtext = mitogen.core.build_child(self._config(context_id, name),
                                                 fd, os.dup(fd))
             econtext.router.parent_stream.start()
             if self.options.on_start:

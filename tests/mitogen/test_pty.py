@@ -117,3 +117,18 @@ def test_no_fd_leak_after_failed_connects(router, scripts):
         with pytest.raises(mitogen.parent.PasswordError):
             _connect(router, FakeSudo, scripts['sudo'])
     assert set(os.listdir('/proc/self/fd')) - before == set()
+
+
+class ViaShell(mitogen.parent.Connection):
+    """Like ssh: the boot command travels as one string through a POSIX sh."""
+    name_prefix = 'viash'
+
+    def get_argv(self):
+        return [SH, '-c', mitogen.parent.shell_join(self.get_boot_command())]
+
+
+def test_boot_command_survives_posix_shell(router):
+    options = mitogen.local.Options(connect_timeout=10)
+    ctx = ViaShell(options, router).connect(router.allocate_id())
+    assert ctx.call(funcs.add, 2, 2) == 4
+    assert len(mitogen.parent.get_stage1_argument()) < 2048
