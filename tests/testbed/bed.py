@@ -45,7 +45,7 @@ class Target:
     def exec(self, argv: Sequence[str], user: str = "root", input: Optional[str] = None,
              timeout: float = 60) -> subprocess.CompletedProcess:
         """Run argv in the container via `docker exec` (not ssh); text output."""
-        cmd = ["docker", "exec", "-i" if input is not None else "-t=false", "-u", user, self.container]
+        cmd = ["docker", "exec"] + (["-i"] if input is not None else []) + ["-u", user, self.container]
         return subprocess.run(cmd + list(argv), input=input, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, timeout=timeout)
 
