@@ -960,7 +960,11 @@ class Stream(object):
             msg = Message(dst, src, auth, handle, reply_to, bytes(buf[HEADER_LEN:end]), self.router)
             del buf[:end]
             msg.stream = self
-            self.router._async_route(msg, self)
+            try:
+                self.router._async_route(msg, self)
+            except Exception:
+                # Keep parsing: later frames are already buffered.
+                LOG.exception('%r: routing %r failed', self, msg)
 
     def send(self, msg):
         """Queue or directly write one message; safe from any thread."""
