@@ -5,15 +5,25 @@ import os
 import pytest
 
 import mitogen.core
+import mitogen.master
 import mitogen.parent
 from tests.mitogen import funcs
 from tests.mitogen.test_method_ssh import FAST, fails_within, ssh_kwargs, uid_of
 from tests.testbed import users
 
 
-@pytest.fixture
+@pytest.fixture(scope='module')
+def router():
+    """One router for the module, so ssh logins are shared between tests."""
+    r = mitogen.master.Router()
+    yield r
+    r.broker.shutdown()
+    r.broker.join(10)
+
+
+@pytest.fixture(scope='module')
 def login(router, testbed, target):
-    """ssh contexts per test-bed user, created on first use."""
+    """ssh contexts per test-bed user, created on first use, kept for the module."""
     made = {}
 
     def get(user):
