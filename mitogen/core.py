@@ -856,6 +856,13 @@ class Broker(object):
                 func()
             except Exception:
                 LOG.exception('broker: %r failed', func)
+                # A failing stream would fire again at once: drop it.
+                owner = getattr(func, '__self__', None)
+                if owner is not None and hasattr(owner, 'disconnect'):
+                    try:
+                        owner.disconnect()
+                    except Exception:
+                        LOG.exception('broker: disconnecting %r failed', owner)
         self._run_deferred()
         self._run_timers()
 

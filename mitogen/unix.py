@@ -61,6 +61,9 @@ class Listener(object):
             sock, _ = self._sock.accept()
         except (BlockingIOError, InterruptedError):
             return
+        except OSError as e:
+            LOG.error('%r: accept failed: %s', self, e)   # e.g. EMFILE: keep listening
+            return
         pid, uid, _ = _PEERCRED.unpack(sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEERCRED.size))
         if uid != os.getuid():
             LOG.error('%r: refused connection from pid %d with uid %d', self, pid, uid)
