@@ -197,10 +197,20 @@ def test_relay_adds_the_requested_latency_and_counts_bytes(tmp_path):
     while len(received) < 20000:
         received += os.read(proc.stdout.fileno(), 65536)
     assert time.monotonic() - started < 1.5  # serialized, it would take 20 x 200 ms = 4 s
+    # Bulk data is not throttled by the delay: 4 MB in far less than 4 MB / 64 KB x 200 ms.
+    bulk = 4 * 1024 * 1024
+    started = time.monotonic()
+    feeder = threading.Thread(target=lambda: (proc.stdin.write(b"z" * bulk), proc.stdin.flush()))
+    feeder.start()
+    received = 0
+    while received < bulk:
+        received += len(os.read(proc.stdout.fileno(), 1 << 20))
+    feeder.join()
+    assert time.monotonic() - started < 3.0
     proc.stdin.close()  # like ssh closing its end: the relay must exit
     assert proc.wait(timeout=10) == 0
     counts = json.load(open(stats))
-    assert counts["to_target"] == counts["from_target"] == 6 * 100 + 20000
+    assert counts["to_target"] == counts["from_target"] == 6 * 100 + 20000 + bulk
     assert counts["delay_ms"] == 100
 
 
@@ -235,12 +245,26 @@ def _processes_matching(text):
     return result.stdout.split()
 
 
-def test_down_removes_every_container():
-    tb = Testbed.up(n=3)
+def test_down_removes_every_container_and_relay():
+    tb = Testbed.up(n=3, latency_ms=5)
     names = [t.container for t in tb.targets]
     assert sorted(bed._labelled_containers(tb.session)) == sorted(names)
-    tb.down()
-    assert bed._labelled_containers(tb.session) == []
+    held = subprocess.Popen(tb.targets[0].ssh_argv() + ["sleep 600"], stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while not _processes_matching(tb.workdir) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _processes_matching(tb.workdir), "relay never started"
+        tb.down()
+        assert bed._labelled_containers(tb.session) == []
+        held.wait(timeout=15)  # the container vanished, so ssh ends...
+        deadline = time.monotonic() + 10
+        while _processes_matching(tb.workdir) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _processes_matching(tb.workdir), "...and so does its relay"
+    finally:
+        if held.poll() is None:
+            held.kill()
     tb.down()  # idempotent
 
 

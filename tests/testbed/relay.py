@@ -79,9 +79,12 @@ class Pipe:
 def write_stats(path: str, up: Pipe, down: Pipe, delay_ms: float) -> None:
     stats = {"pid": os.getpid(), "delay_ms": delay_ms, "to_target": up.count, "from_target": down.count}
     tmp = "%s.%d.tmp" % (path, os.getpid())
-    with open(tmp, "w") as fp:
-        json.dump(stats, fp)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w") as fp:
+            json.dump(stats, fp)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # best effort: the work dir may be gone when a test bed is torn down
 
 
 def _write_all(fd: int) -> Callable[[bytes], None]:
