@@ -120,14 +120,16 @@ class Testbed:
             port = _free_port()
             _docker_rm([container])
             script = "mkdir -p /run/sshd && exec /usr/sbin/sshd -D -e -p %d -o ListenAddress=127.0.0.1" % port
-            subprocess.run(
+            proc = subprocess.run(
                 # Own hostname (resolvable, or sudo complains) so targets are told apart.
                 ["docker", "run", "-d", "--init", "--network", "host", "--name", container,
                  "--hostname", container, "--add-host", "%s:127.0.0.1" % container,
                  "--label", "%s=%s" % (LABEL, self.session), "--label", "%s.port=%d" % (LABEL, port),
                  tag, "/bin/sh", "-c", script],
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True,
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
             )
+            if proc.returncode != 0:
+                raise RuntimeError("docker run %s failed: %s" % (container, proc.stderr.strip()))
             # A banner alone could come from a concurrent session's sshd that
             # won the port; our own sshd must also say it listens there.
             if _wait_banner(port, container) and _listening(container, port):
