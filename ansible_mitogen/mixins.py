@@ -9,6 +9,7 @@ transfer, ``~`` expansion, permission fixups) with single calls into
 keeping vanilla's argument handling and result processing so output is
 identical.
 """
+import inspect
 import json
 import logging
 import os
@@ -67,6 +68,11 @@ def _vanilla_ssh_connection(action: Any) -> Any:
     if become is not None:
         conn.set_become_plugin(become)
     return conn
+
+
+def _takes_arg(func: Any, name: str) -> bool:
+    """Whether ansible-core's `func` has parameter `name` (2.17-2.19 differ)."""
+    return name in inspect.signature(func).parameters
 
 
 def _transport_name(connection: Any) -> str:
@@ -318,10 +324,9 @@ class ActionModuleMixin(object):
                 'stderr': to_text(reply['stderr'], errors='surrogate_or_replace')}
 
     def _mitogen_parse(self, res: Dict[str, Any], profile: str) -> Dict[str, Any]:
-        try:
+        if _takes_arg(self._parse_returned_data, 'profile'):
             return self._parse_returned_data(res, profile)
-        except TypeError:  # ansible-core < 2.19 takes no profile
-            return self._parse_returned_data(res)
+        return self._parse_returned_data(res)  # ansible-core < 2.19
 
     def _mitogen_finish(self, data: Dict[str, Any], wrap_async: bool) -> Dict[str, Any]:
         """Vanilla's post-processing of a module result."""
@@ -345,10 +350,10 @@ class ActionModuleMixin(object):
         return data
 
     def _mitogen_update_module_args(self, module_name, module_args, task_vars, ignore_unknown_opts):
-        try:
+        if _takes_arg(self._update_module_args, 'ignore_unknown_opts'):
             self._update_module_args(module_name, module_args, task_vars,
                                      ignore_unknown_opts=ignore_unknown_opts)
-        except TypeError:  # older ansible-core without ignore_unknown_opts
+        else:  # older ansible-core
             self._update_module_args(module_name, module_args, task_vars)
 
     def _mitogen_configure_module(self, module_name, module_args, task_vars):

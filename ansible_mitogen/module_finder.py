@@ -20,10 +20,10 @@ from typing import Dict, List, NamedTuple, Optional, Tuple
 # of the _ansiballz_main() call; these are the ones we need.
 _CALL_FIELDS = ('module_fqn', 'profile', 'params', 'extensions', 'zip_data')
 _LEGACY_RE = {
-    # ansible-core 2.17 / 2.18 AnsiballZ template
-    'zip_data': re.compile(r'ZIPDATA = """([A-Za-z0-9+/=\s]*)"""'),
+    # ansible-core 2.17 / 2.18 AnsiballZ template (indented assignments)
+    'zip_data': re.compile(r'^\s*ZIPDATA = (?:"""|\'\'\'|"|\')([A-Za-z0-9+/=\s]*)["\']', re.M),
     'module_fqn': re.compile(r"_module_fqn='([^'\n]+)'"),
-    'params': re.compile(r"^ANSIBALLZ_PARAMS = (.*)$", re.M),
+    'params': re.compile(r"^\s*ANSIBALLZ_PARAMS = (.*)$", re.M),
 }
 
 
