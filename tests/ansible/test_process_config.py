@@ -149,3 +149,28 @@ def test_sudo_connection_type_uses_ansible_user():
     conn = _loaded_connection("mitogen_sudo", {"ansible_user": "carol", "ansible_python_interpreter": "/usr/bin/python3"})
     stack = conn.build_stack()
     assert [(hop["method"], hop["kwargs"]["username"]) for hop in stack] == [("sudo", "carol")]
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("kind,names", [
+    ("connection", ["mitogen_ssh", "mitogen_local", "mitogen_sudo", "mitogen_su", "mitogen_doas"]),
+    ("strategy", ["mitogen_linear", "mitogen", "mitogen_free", "mitogen_host_pinned"]),
+])
+def test_plugins_are_documented(kind, names):
+    import subprocess
+
+    import ansible_mitogen
+    from tests.ansible import harness
+
+    env = harness.environment(harness.MITOGEN, {
+        "ANSIBLE_CONNECTION_PLUGINS": ansible_mitogen.plugin_paths()["connection_plugins"],
+    })
+    proc = subprocess.run([harness.ansible_bin("ansible-doc"), "-t", kind, "--json"] + names,
+                          env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    import json
+
+    docs = json.loads(proc.stdout)
+    assert sorted(docs) == sorted(names), proc.stderr
+    for name in names:
+        assert docs[name]["doc"]["short_description"], name
