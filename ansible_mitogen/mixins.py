@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import secrets
+import zlib
 from typing import Any, Dict, Optional
 
 from ansible import constants as C
@@ -68,6 +69,13 @@ def _vanilla_ssh_connection(action: Any) -> Any:
     if become is not None:
         conn.set_become_plugin(become)
     return conn
+
+
+def _unpack(reply: Dict[str, Any], key: str) -> bytes:
+    """An output of target.run_module, which compresses large ones."""
+    if key + '_z' in reply:
+        return zlib.decompress(reply[key + '_z'])
+    return reply[key]
 
 
 def _takes_arg(func: Any, name: str) -> bool:
@@ -320,8 +328,8 @@ class ActionModuleMixin(object):
         if 'async' in reply:
             return {'rc': 0, 'stdout': json.dumps(reply['async']), 'stderr': ''}
         return {'rc': reply['rc'],
-                'stdout': to_text(reply['stdout'], errors='surrogate_or_replace'),
-                'stderr': to_text(reply['stderr'], errors='surrogate_or_replace')}
+                'stdout': to_text(_unpack(reply, 'stdout'), errors='surrogate_or_replace'),
+                'stderr': to_text(_unpack(reply, 'stderr'), errors='surrogate_or_replace')}
 
     def _mitogen_parse(self, res: Dict[str, Any], profile: str) -> Dict[str, Any]:
         if _takes_arg(self._parse_returned_data, 'profile'):

@@ -14,9 +14,13 @@ resolution are exactly vanilla's.  We only choose the runner:
 import json
 import os
 import shlex
+import zlib
 from typing import Any, Dict, List, Optional
 
 from ansible_mitogen import module_finder
+
+# Module parameters bigger than this travel zlib-compressed.
+COMPRESS_ABOVE = 400
 
 # Modules whose in-process run would leak state into later tasks.
 ALWAYS_FORK = frozenset(('dnf', 'dnf5', 'yum', 'setup', 'gather_facts', 'package_facts'))
@@ -92,7 +96,11 @@ def plan_module(module_name: str, module_args: Dict[str, Any], module_path: str,
         payload = module_finder.parse_ansiballz(module_data)
         if payload is not None:
             spec = dict(common, kind='python', fqn=payload.fqn, bundle=payload.bundle_id,
-                        json_params=payload.json_params, profile=payload.profile or profile)
+                        profile=payload.profile or profile)
+            if len(payload.json_params) > COMPRESS_ABOVE:
+                spec['json_params_z'] = zlib.compress(payload.json_params)
+            else:
+                spec['json_params'] = payload.json_params
             return Plan('python', spec, payload, profile, shebang)
     spec = dict(common, kind='program', filename=_remote_filename(module_path, style),
                 data=module_data, interpreter=interpreter_argv(shebang) if style != 'binary' else [],

@@ -35,6 +35,7 @@ import sys
 import tempfile
 import time
 import traceback
+import zlib
 
 # Modules known to leave global state behind (threads, signal handlers,
 # monkey patches): they always run in a forked child.
@@ -556,6 +557,9 @@ def _write_file(path, data, mode):
 
 def run(spec):
     """Dispatch one planned invocation to its runner."""
+    if 'json_params_z' in spec:
+        spec = dict(spec)
+        spec['json_params'] = zlib.decompress(spec.pop('json_params_z'))
     if spec.get('async_jid'):
         return start_async(spec)
     if spec['kind'] == 'python':

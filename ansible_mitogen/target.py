@@ -13,6 +13,7 @@ import pwd
 import shutil
 import stat
 import tempfile
+import zlib
 
 from ansible_mitogen import runner
 
@@ -84,9 +85,22 @@ def create_fork_child(econtext=None):
     return econtext.router.fork()
 
 
+# Replies bigger than this travel zlib-compressed (module JSON shrinks ~3x).
+COMPRESS_ABOVE = 400
+
+
 def run_module(kwargs):
-    """Run one planned module invocation (see ``ansible_mitogen.planner``)."""
-    return runner.run(kwargs)
+    """Run one planned module invocation (see ``ansible_mitogen.planner``).
+
+    Large JSON parameters arrive as ``json_params_z``; large outputs leave
+    as ``stdout_z``/``stderr_z``: this call is most of the per-task traffic.
+    """
+    reply = runner.run(kwargs)
+    for key in ('stdout', 'stderr'):
+        value = reply.get(key)
+        if isinstance(value, bytes) and len(value) > COMPRESS_ABOVE:
+            reply[key + '_z'] = zlib.compress(reply.pop(key))
+    return reply
 
 
 def exec_command(cmd, in_data=b'', chdir=None, shell=None, emulate_tty=False):
