@@ -14,7 +14,6 @@ import json
 import logging
 import os
 import secrets
-import zlib
 from typing import Any, Dict, Optional
 
 from ansible import constants as C
@@ -23,7 +22,7 @@ from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.utils.display import Display
 from ansible.vars.clean import remove_internal_keys
 
-from ansible_mitogen import planner, target
+from ansible_mitogen import planner, runner, target
 
 LOG = logging.getLogger(__name__)
 display = Display()
@@ -74,7 +73,7 @@ def _vanilla_ssh_connection(action: Any) -> Any:
 def _unpack(reply: Dict[str, Any], key: str) -> bytes:
     """An output of target.run_module, which compresses large ones."""
     if key + '_z' in reply:
-        return zlib.decompress(reply[key + '_z'])
+        return runner.wire_decompress(reply[key + '_z'])
     return reply[key]
 
 

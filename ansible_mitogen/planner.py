@@ -14,10 +14,9 @@ resolution are exactly vanilla's.  We only choose the runner:
 import json
 import os
 import shlex
-import zlib
 from typing import Any, Dict, List, Optional
 
-from ansible_mitogen import module_finder
+from ansible_mitogen import module_finder, runner
 
 # Module parameters bigger than this travel zlib-compressed.
 COMPRESS_ABOVE = 400
@@ -50,7 +49,8 @@ class Plan(object):
         return self._bundle
 
     def spec(self) -> Dict[str, Any]:
-        return dict(self._spec)
+        # defaults stay off the wire: this call is sent for every task
+        return {k: v for k, v in self._spec.items() if v not in (None, False, {}, '')}
 
     def answer(self, reply: Dict[str, Any]) -> Dict[str, Any]:
         """Follow-up call for a {'need': ...} reply."""
@@ -98,7 +98,7 @@ def plan_module(module_name: str, module_args: Dict[str, Any], module_path: str,
             spec = dict(common, kind='python', fqn=payload.fqn, bundle=payload.bundle_id,
                         profile=payload.profile or profile)
             if len(payload.json_params) > COMPRESS_ABOVE:
-                spec['json_params_z'] = zlib.compress(payload.json_params)
+                spec['json_params_z'] = runner.wire_compress(payload.json_params)
             else:
                 spec['json_params'] = payload.json_params
             return Plan('python', spec, payload, profile, shebang)

@@ -13,7 +13,6 @@ import pwd
 import shutil
 import stat
 import tempfile
-import zlib
 
 from ansible_mitogen import runner
 
@@ -99,7 +98,7 @@ def run_module(kwargs):
     for key in ('stdout', 'stderr'):
         value = reply.get(key)
         if isinstance(value, bytes) and len(value) > COMPRESS_ABOVE:
-            reply[key + '_z'] = zlib.compress(reply.pop(key))
+            reply[key + '_z'] = runner.wire_compress(reply.pop(key))
     return reply
 
 

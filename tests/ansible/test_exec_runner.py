@@ -333,3 +333,18 @@ def test_runner_module_compiles_for_python38():
         with open(os.path.join(REPO_ROOT, 'ansible_mitogen', name)) as fp:
             ast.parse(fp.read(), feature_version=(3, 8))
     assert runner.ALWAYS_FORK_MODULES
+
+
+def test_wire_compression_roundtrip_and_size():
+    from ansible_mitogen import target
+    params = json.dumps({'ANSIBLE_MODULE_ARGS': {'_raw_params': '/bin/true', '_ansible_check_mode': False,
+                                                 '_ansible_no_log': False, '_ansible_remote_tmp': '~/.ansible/tmp'}}).encode()
+    packed = runner.wire_compress(params)
+    assert runner.wire_decompress(packed) == params and len(packed) < len(params) / 2
+    plan = real_module_plan('command', {'_raw_params': 'echo ' + 'x' * 600})
+    spec = plan.spec()
+    assert 'json_params_z' in spec and 'json_params' not in spec
+    assert 'cwd' not in spec and 'fork' not in spec  # defaults stay off the wire
+    reply = target.run_module(plan.answer({'need': list(plan.bundle.sources)}))
+    assert 'stdout_z' in reply
+    assert json.loads(runner.wire_decompress(reply['stdout_z']))['stdout'] == 'x' * 600
