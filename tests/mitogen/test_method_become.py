@@ -89,6 +89,12 @@ def test_su_password_required_but_not_given(router, login):
                  router.su, via=login(users.UNPRIVILEGED.name), username=users.SU.name)
 
 
+def test_su_to_account_without_shell(router, login):
+    root = router.sudo(via=login(users.SUDO_NOPW.name))
+    fails_within(FAST, mitogen.core.Error, 'account has no usable shell',
+                 router.su, via=root, username=users.NOLOGIN.name)
+
+
 def test_ssh_sudo_su_chain(router, login, target):
     """Three hops: ssh as the password-sudo user, sudo to root, su to mitogen_su."""
     root = router.sudo(via=login(users.SUDO_PW.name), password=users.SUDO_PW.password)

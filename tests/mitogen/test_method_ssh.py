@@ -48,6 +48,13 @@ def test_ssh_as_root(router, testbed, target):
     assert ctx.call(os.path.exists, '/etc/sudoers.d/mitogen-testbed')
 
 
+def test_positional_hostname_and_verbose_ssh(router, testbed, target):
+    """ssh -vvv output is scanned too; none of its lines may look like a prompt or a failure."""
+    kw = ssh_kwargs(testbed, target, username='root', ssh_debug_level=3)
+    ctx = router.ssh(kw.pop('hostname'), **kw)
+    assert ctx.call(funcs.add, 1, 1) == 2
+
+
 def test_ssh_as_unprivileged_user(router, testbed, target):
     ctx = router.ssh(**ssh_kwargs(testbed, target, username=users.UNPRIVILEGED.name))
     assert ctx.call(os.getuid) == uid_of(target, users.UNPRIVILEGED.name)

@@ -47,7 +47,7 @@ def check_child(ctx):
 
 def test_lxc(router, stubs):
     bindir, read_log = stubs
-    check_child(router.lxc(container='web1', lxc_attach_path=os.path.join(bindir, 'lxc-attach'),
+    check_child(router.lxc('web1', lxc_attach_path=os.path.join(bindir, 'lxc-attach'),
                            python_path=sys.executable))
     assert read_log() == [['lxc-attach', '--clear-env', '--name', 'web1', '--'] + boot_tail()]
 
@@ -71,7 +71,7 @@ def test_jail(router, stubs):
 
 def test_kubectl(router, stubs):
     bindir, read_log = stubs
-    check_child(router.kubectl(pod='api-0', kubectl_path=os.path.join(bindir, 'kubectl'),
+    check_child(router.kubectl('api-0', kubectl_path=os.path.join(bindir, 'kubectl'),
                                kubectl_args=['--namespace', 'prod', '-c', 'app'], python_path=sys.executable))
     assert read_log() == [['kubectl', 'exec', '-i', 'api-0', '--namespace', 'prod', '-c', 'app', '--']
                           + boot_tail()]
@@ -141,7 +141,7 @@ def test_setns_leader_lookup(router, stubs, monkeypatch, kind, tool, path_kw, qu
     process, so there are no namespaces to change and the child boots as usual."""
     bindir, read_log = stubs
     monkeypatch.setenv('MITOGEN_STUB_PID', str(os.getpid()))
-    ctx = router.setns(container='c1', kind=kind, python_path=sys.executable,
+    ctx = router.setns('c1', kind, python_path=sys.executable,
                        **{path_kw: os.path.join(bindir, tool)})
     assert ctx.call(funcs.add, 2, 2) == 4
     assert read_log() == [query]
