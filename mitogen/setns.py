@@ -10,7 +10,6 @@ container's Python.  Joining a pid namespace only applies to children, so
 the forked child forks once more and waits for that grandchild.
 """
 import ctypes
-import ctypes.util
 import os
 import re
 import subprocess
@@ -128,7 +127,7 @@ class Connection(mitogen.parent.Connection):
         self.leader_pid = None
         self.user = None
         self.join = []
-        self._libc = None
+        self._setns = None
 
     def use_tty_now(self):
         # Makes the base class run _preexec() (our namespace entry) in the child.
@@ -140,7 +139,8 @@ class Connection(mitogen.parent.Connection):
         if self.options.username:
             self.user = lookup_user(root, self.options.username)
         self.join = namespaces_to_join(self.leader_pid)
-        self._libc = ctypes.CDLL(ctypes.util.find_library('c') or None, use_errno=True)
+        # Loaded before fork: the child must not dlopen anything.
+        self._setns = _setns_function()
         try:
             super().spawn()
         except subprocess.SubprocessError as e:
@@ -173,9 +173,7 @@ class Connection(mitogen.parent.Connection):
         fds = [(ns, os.open('/proc/%d/ns/%s' % (pid, ns), os.O_RDONLY)) for ns in self.join]
         root_fd = os.open('/proc/%d/root' % (pid,), os.O_RDONLY)
         for ns, fd in fds:
-            if self._libc.setns(fd, 0) != 0:
-                err = ctypes.get_errno()
-                raise OSError(err, 'setns(%s) of pid %d: %s' % (ns, pid, os.strerror(err)))
+            self._setns(fd, ns, pid)
             os.close(fd)
         os.fchdir(root_fd)
         os.chroot('.')
@@ -187,6 +185,21 @@ class Connection(mitogen.parent.Connection):
             os.setuid(uid)
         if 'pid' in self.join:
             _fork_into_pid_namespace()
+
+
+def _setns_function():
+    """setns(fd, ns, pid) raising OSError: os.setns on Python 3.12+, else libc via ctypes."""
+    if hasattr(os, 'setns'):
+        def call(fd, ns, pid):
+            os.setns(fd, 0)
+        return call
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def call(fd, ns, pid):
+        if libc.setns(fd, 0) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, 'setns(%s) of pid %d: %s' % (ns, pid, os.strerror(err)))
+    return call
 
 
 def _fork_into_pid_namespace():
