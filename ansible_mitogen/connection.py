@@ -119,7 +119,7 @@ class Connection(ConnectionBase):
         except KeyError:
             return None
 
-    def _settings(self, task_vars: Optional[Dict[str, Any]] = None) -> transport_config.Settings:
+    def _settings(self) -> transport_config.Settings:
         return transport_config.Settings(self._option, self._var, self._play_context, self.become)
 
     def _inventory_name(self) -> str:

@@ -35,11 +35,12 @@ DEFAULT_POOL_SIZE = 16
 class Multiplexer:
     """Controller-side record of one forked multiplexer."""
 
-    def __init__(self, index: int, path: str, pid: int, death_pipe: int) -> None:
+    def __init__(self, index: int, path: str, pid: int, death_pipe: int, ready_fd: int) -> None:
         self.index = index
         self.path = path
         self.pid = pid
         self.death_pipe = death_pipe  # write end; closing it ends the child
+        self.ready_fd = ready_fd  # read end; the child writes b"1" once serving
 
 
 _multiplexers: List[Multiplexer] = []
@@ -125,17 +126,14 @@ def _fork_one(index: int, size: int) -> Multiplexer:
             os._exit(status)
     os.close(death_r)
     os.close(ready_w)
-    mux = Multiplexer(index, path, pid, death_w)
-    mux.ready_fd = ready_r  # type: ignore[attr-defined]
-    return mux
+    return Multiplexer(index, path, pid, death_w, ready_r)
 
 
 def _wait_ready(mux: Multiplexer) -> None:
-    fd = mux.ready_fd  # type: ignore[attr-defined]
     try:
-        data = os.read(fd, 1)
+        data = os.read(mux.ready_fd, 1)
     finally:
-        os.close(fd)
+        os.close(mux.ready_fd)
     if data != b"1":
         raise RuntimeError("ansible_mitogen multiplexer %d (pid %d) failed to start" % (mux.index, mux.pid))
 
