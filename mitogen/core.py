@@ -590,12 +590,12 @@ class Receiver(object):
         return msg
 
     def __iter__(self):
-        while True:
-            try:
-                msg = self.get()
-            except ChannelError:
-                return
-            yield msg
+        """Yield messages until the channel dies (closed, or its sender is gone)."""
+        try:
+            while True:
+                yield self.get()
+        except ChannelError:
+            return
 
     def __repr__(self):
         return 'Receiver(%r, %r)' % (self.router, self.handle)
@@ -619,16 +619,31 @@ class Sender(object):
         return 'Sender(%r, %r)' % (self.context, self.dst_handle)
 
 
-class Channel(Sender, Receiver):
-    """A bidirectional pair: receive on a local handle, send to a remote one."""
+class Channel(Receiver):
+    """A Receiver on a local handle that also sends to a remote (context, handle).
+
+    Closing it closes both directions: local get() fails and the peer's
+    receiver gets a dead message.
+    """
 
     def __init__(self, router, context, dst_handle, handle=None):
-        Sender.__init__(self, context, dst_handle)
-        Receiver.__init__(self, router, handle)
+        super().__init__(router, handle)
+        self.peer = Sender(context, dst_handle)
+
+    @property
+    def context(self):
+        return self.peer.context
+
+    @property
+    def dst_handle(self):
+        return self.peer.dst_handle
+
+    def send(self, data):
+        self.peer.send(data)
 
     def close(self):
-        Receiver.close(self)
-        Sender.close(self)
+        super().close()
+        self.peer.close()
 
 
 # ---------------------------------------------------------------------------
@@ -1258,11 +1273,8 @@ class Router(object):
         # code (router.local(), router.connect('ssh', ...)) loads
         # mitogen.parent on first use.  Never reached on the broker thread.
         if name == 'connect' or name in CONNECTION_METHODS:
-            import functools
             import mitogen.parent
-            if name == 'connect':
-                return functools.partial(mitogen.parent.connect_context, self)
-            return functools.partial(mitogen.parent.connect_context, self, name)
+            return getattr(mitogen.parent.Router, name).__get__(self)
         raise AttributeError(name)
 
     # -- contexts --
@@ -1756,6 +1768,7 @@ def build_child(config, rfd, wfd, broker=None):
     router.max_message_size = config.get('max_message_size', DEFAULT_MAX_MESSAGE_SIZE)
     router.unidirectional = config.get('unidirectional', False)
     router.prefer_parent = tuple(config.get('prefer_parent', ()))
+    router.profiling = bool(config.get('profiling'))
     econtext.router = router
     stream = Stream(router, rfd, wfd, remote_id=mitogen.parent_id, name='parent')
     stream.is_parent = True
@@ -1775,12 +1788,12 @@ def build_child(config, rfd, wfd, broker=None):
     return econtext
 
 
-def _run_profiled(econtext):
-    """profiling=True: write cProfile stats of the main loop to /tmp on exit."""
+def run_profiled(func, *args):
+    """func(*args) under cProfile; stats go to /tmp/mitogen.stats.<pid>.<context id>."""
     import cProfile
     profiler = cProfile.Profile()
     try:
-        profiler.runcall(econtext.dispatcher.run)
+        return profiler.runcall(func, *args)
     finally:
         profiler.dump_stats('/tmp/mitogen.stats.%d.%s' % (os.getpid(), mitogen.context_id))
 
@@ -1789,7 +1802,7 @@ def run_child(econtext):
     """Main loop of a child: serve calls until told to stop, then exit."""
     try:
         if econtext.config.get('profiling'):
-            _run_profiled(econtext)
+            run_profiled(econtext.dispatcher.run)
         else:
             econtext.dispatcher.run()
     finally:

@@ -7,6 +7,7 @@ only declare argv and prompt/failure patterns; see docs/core.md.
 """
 import base64
 import getpass
+import inspect
 import itertools
 import logging
 import os
@@ -647,7 +648,12 @@ def connect_context(router, method_name: str, name: Optional[str] = None, via: O
     module = import_method(method_name)
     kwargs.setdefault('max_message_size', router.max_message_size)
     kwargs.setdefault('unidirectional', router.unidirectional)
-    options = module.Options(name=name, **kwargs)
+    kwargs.setdefault('profiling', getattr(router, 'profiling', False))
+    try:
+        options = module.Options(name=name, **kwargs)
+    except TypeError as e:
+        # Name the method: "__init__() got an unexpected keyword" alone is opaque.
+        raise TypeError('connection method %r: %s' % (method_name, e)) from None
     conn = module.Connection(options, router)
     context_id = options.context_id or allocate_id(router)
     _ensure_forwarder(router)
@@ -675,6 +681,8 @@ class Router(mitogen.core.Router):
 
     #: Top-level package names children should always import from us.
     prefer_parent = ()
+    #: Children (and their descendants) write cProfile stats to /tmp on exit.
+    profiling = False
 
     def allocate_id(self) -> int:
         return allocate_id(self)
@@ -683,50 +691,73 @@ class Router(mitogen.core.Router):
         """Start a child using mitogen.<method_name>'s Options/Connection."""
         return connect_context(self, method_name, name=name, **kwargs)
 
-    def local(self, **kwargs: Any) -> Context:
-        return self.connect('local', **kwargs)
 
-    def fork(self, **kwargs: Any) -> Context:
-        return self.connect('fork', **kwargs)
+# ---------------------------------------------------------------------------
+# Router shortcuts: router.ssh('host'), router.sudo(), router.setns('c', 'docker').
 
-    def ssh(self, **kwargs: Any) -> Context:
-        return self.connect('ssh', **kwargs)
+#: Method name -> (parameters accepted positionally, in order; one-line summary).
+#: The positional names follow the original library's documented signatures;
+#: every other option is passed by keyword to the method's Options.
+METHOD_SHORTCUTS = {
+    'local': ((), 'a new local Python interpreter'),
+    'fork': ((), 'a fork of this process (controller or child)'),
+    'ssh': (('hostname',), 'Python on a host reached with ssh'),
+    'sudo': (('username',), 'Python as another user through sudo'),
+    'su': (('username',), 'Python as another user through su'),
+    'doas': (('username',), 'Python as another user through doas'),
+    'docker': (('container', 'image'), 'Python in a docker container (existing, or a new one from image)'),
+    'podman': (('container',), 'Python in a podman container'),
+    'buildah': (('container',), 'Python in a buildah working container'),
+    'lxc': (('container',), 'Python in an LXC container (lxc-attach)'),
+    'lxd': (('container',), 'Python in an LXD container (lxc exec)'),
+    'jail': (('container',), 'Python in a FreeBSD jail (jexec)'),
+    'kubectl': (('pod',), 'Python in a Kubernetes pod (kubectl exec)'),
+    'setns': (('container', 'kind'), 'Python entering a container\'s namespaces directly'),
+    'machinectl': (('container',), 'Python in a systemd-nspawn machine (machinectl shell)'),
+}
 
-    def sudo(self, **kwargs: Any) -> Context:
-        return self.connect('sudo', **kwargs)
 
-    def su(self, **kwargs: Any) -> Context:
-        return self.connect('su', **kwargs)
+def bind_shortcut_args(method_name: str, args: tuple, kwargs: dict) -> dict:
+    """Merge positional args into kwargs by the method's positional names."""
+    names = METHOD_SHORTCUTS[method_name][0]
+    if len(args) > len(names):
+        raise TypeError('router.%s() takes at most %d positional argument%s (%s), %d given'
+                        % (method_name, len(names), '' if len(names) == 1 else 's',
+                           ', '.join(names) or 'keywords only', len(args)))
+    for name, value in zip(names, args):
+        if name in kwargs:
+            raise TypeError('router.%s() got multiple values for argument %r' % (method_name, name))
+        kwargs[name] = value
+    return kwargs
 
-    def doas(self, **kwargs: Any) -> Context:
-        return self.connect('doas', **kwargs)
 
-    def docker(self, **kwargs: Any) -> Context:
-        return self.connect('docker', **kwargs)
+def _make_shortcut(method_name: str):
+    names, summary = METHOD_SHORTCUTS[method_name]
 
-    def podman(self, **kwargs: Any) -> Context:
-        return self.connect('podman', **kwargs)
+    def shortcut(self, *args: Any, **kwargs: Any) -> Context:
+        return self.connect(method_name, **bind_shortcut_args(method_name, args, kwargs))
 
-    def buildah(self, **kwargs: Any) -> Context:
-        return self.connect('buildah', **kwargs)
+    # help() shows the documented parameters instead of (*args, **kwargs).
+    P = inspect.Parameter
+    params = [P('self', P.POSITIONAL_OR_KEYWORD)]
+    params += [P(n, P.POSITIONAL_OR_KEYWORD, default=None) for n in names]
+    params += [P('kwargs', P.VAR_KEYWORD)]
+    shortcut.__signature__ = inspect.Signature(params, return_annotation=Context)
+    shortcut.__name__ = method_name
+    shortcut.__qualname__ = 'Router.' + method_name
+    shortcut.__doc__ = (
+        'Start %s and return its Context.\n\n'
+        'Options are those of mitogen.%s.Options (and the generic ones of\n'
+        'mitogen.parent.Options: name, via, python_path, remote_name,\n'
+        'connect_timeout, debug, ...); %s.'
+        % (summary, method_name,
+           'only keywords' if not names else 'positionally: ' + ', '.join(names)))
+    return shortcut
 
-    def lxc(self, **kwargs: Any) -> Context:
-        return self.connect('lxc', **kwargs)
 
-    def lxd(self, **kwargs: Any) -> Context:
-        return self.connect('lxd', **kwargs)
-
-    def jail(self, **kwargs: Any) -> Context:
-        return self.connect('jail', **kwargs)
-
-    def kubectl(self, **kwargs: Any) -> Context:
-        return self.connect('kubectl', **kwargs)
-
-    def setns(self, **kwargs: Any) -> Context:
-        return self.connect('setns', **kwargs)
-
-    def machinectl(self, **kwargs: Any) -> Context:
-        return self.connect('machinectl', **kwargs)
+for _method_name in METHOD_SHORTCUTS:
+    setattr(Router, _method_name, _make_shortcut(_method_name))
+del _method_name
 
 
 # ---------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 Runs in any context, in user threads.  Sources notify the Select when they
 gain an item; the Select keeps one Latch entry per pending item.
 """
+import time
 from typing import Any, Iterable, Iterator, Optional
 
 import mitogen.core
@@ -15,8 +16,9 @@ class Error(mitogen.core.Error):
 class Event(object):
     """What get_event() returns: the source that fired and its item."""
 
-    source = None
-    data = None
+    def __init__(self, source: Any = None, data: Any = None):
+        self.source = source
+        self.data = data
 
     def __repr__(self):
         return 'Event(%r, %r)' % (self.source, self.data)
@@ -28,16 +30,21 @@ class Select(object):
     notify = None
 
     def __init__(self, receivers: Iterable[Any] = (), oneshot: bool = True):
-        self._receivers = []
-        self._oneshot = oneshot
+        # One latch entry per pending item of any source; see _put().
         self._latch = mitogen.core.Latch()
+        self._oneshot = oneshot
+        self._receivers = []
+        self.add_many(receivers)
+
+    def add_many(self, receivers: Iterable[Any]) -> None:
         for recv in receivers:
             self.add(recv)
 
     @classmethod
     def all(cls, receivers: Iterable[Any]) -> list:
         """Return the unpickled result of every receiver, raising the first error."""
-        return [msg.unpickle() for msg in cls(receivers)]
+        with cls(receivers) as select:
+            return [msg.unpickle() for msg in select]
 
     def _put(self, source):
         try:
@@ -91,13 +98,12 @@ class Select(object):
         return recv.size()
 
     def remove(self, recv: Any) -> None:
-        try:
-            if recv.notify != self._put:
-                raise ValueError
-            self._receivers.remove(recv)
-            recv.notify = None
-        except (IndexError, ValueError):
+        """Detach one source; Error if it is not attached to this Select."""
+        owned = recv.notify == self._put and any(r is recv for r in self._receivers)
+        if not owned:
             raise Error('receiver not in this Select')
+        self._receivers = [r for r in self._receivers if r is not recv]
+        recv.notify = None
 
     def close(self) -> None:
         """Detach all sources (they stay usable on their own)."""
@@ -116,19 +122,27 @@ class Select(object):
         return self.get_event(timeout, block).data
 
     def get_event(self, timeout: Optional[float] = None, block: bool = True) -> Event:
+        """Wait for the next item of any source; returns Event(source, data)."""
         if not self._receivers:
             raise Error('Select has no receivers')
+        deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            recv = self._latch.get(timeout=timeout, block=block)
-            try:
-                if isinstance(recv, Select):
-                    event = recv.get_event(block=False)
-                else:
-                    event = Event()
-                    event.source = recv
-                    event.data = recv.get(block=False)
-            except mitogen.core.TimeoutError:
-                continue   # Item consumed directly from the source meanwhile.
-            if self._oneshot and recv in self._receivers:
-                self.remove(recv)
-            return event
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            source = self._latch.get(timeout=remaining, block=block)
+            event = self._take_one(source)
+            if event is not None:
+                break
+        if self._oneshot and source in self._receivers:
+            self.remove(source)
+        return event
+
+    @staticmethod
+    def _take_one(source) -> Optional[Event]:
+        # The latch entry only says "source had an item": another thread may
+        # have consumed it directly from the source since, hence None.
+        try:
+            if isinstance(source, Select):
+                return source.get_event(block=False)
+            return Event(source, source.get(block=False))
+        except mitogen.core.TimeoutError:
+            return None

@@ -34,6 +34,10 @@ def make_socket_path() -> str:
 class Listener(object):
     """Accepts connections on a UNIX socket (broker thread)."""
 
+    #: Backoff bounds (seconds) while accept() fails for lack of resources.
+    min_accept_delay = 0.05
+    max_accept_delay = 2.0
+
     def __init__(self, router, path: Optional[str] = None, backlog: int = 100):
         self.router = router
         self.broker = router.broker
@@ -50,11 +54,27 @@ class Listener(object):
         self._sock.setblocking(False)
         self.rfd = self._sock.fileno()
         self.closed = False
+        self._accept_delay = 0.0
         self.broker.defer_sync(self._attach)
 
     def _attach(self):
         self.broker.streams.add(self)
         self.broker.poller.start_receive(self.rfd, self._on_accept)
+
+    def _pause_accepting(self, error):
+        """accept() failed (EMFILE, ENFILE, ENOBUFS...): the pending connection
+        stays readable, so polling on would spin.  Stop watching the socket
+        and look again later, backing off while the condition lasts."""
+        first = not self._accept_delay
+        self._accept_delay = min(max(self._accept_delay * 2, self.min_accept_delay), self.max_accept_delay)
+        (LOG.warning if first else LOG.debug)(
+            '%r: accept failed (%s); retrying in %.2fs', self, error, self._accept_delay)
+        self.broker.poller.stop_receive(self.rfd)
+        self.broker.timer(self._accept_delay, self._resume_accepting)
+
+    def _resume_accepting(self):
+        if not self.closed:
+            self.broker.poller.start_receive(self.rfd, self._on_accept)
 
     def _on_accept(self):
         try:
@@ -62,8 +82,9 @@ class Listener(object):
         except (BlockingIOError, InterruptedError):
             return
         except OSError as e:
-            LOG.error('%r: accept failed: %s', self, e)   # e.g. EMFILE: keep listening
+            self._pause_accepting(e)
             return
+        self._accept_delay = 0.0
         pid, uid, _ = _PEERCRED.unpack(sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEERCRED.size))
         if uid != os.getuid():
             LOG.error('%r: refused connection from pid %d with uid %d', self, pid, uid)

@@ -3,11 +3,12 @@
 Runs on the controller.  `cast()` is also handy before sending data produced
 by foreign libraries (e.g. Ansible's str/dict subclasses).
 """
+import contextlib
 import functools
 import logging
 import os
 import sys
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional, Union
 
 import mitogen.core
 import mitogen.master
@@ -15,7 +16,7 @@ import mitogen.master
 LOG_FORMAT = '%(asctime)s %(levelname).1s %(name)s: %(message)s'
 
 
-def log_to_file(path: Optional[str] = None, level: str = 'INFO') -> None:
+def log_to_file(path: Optional[str] = None, level: Union[str, int] = 'INFO') -> None:
     """Send the 'mitogen' loggers (and children's forwarded logs) to path or stderr."""
     logger = logging.getLogger('mitogen')
     if path:
@@ -23,8 +24,10 @@ def log_to_file(path: Optional[str] = None, level: str = 'INFO') -> None:
         mitogen.core.set_cloexec(fp.fileno())
     else:
         fp = sys.stderr
-    level = os.environ.get('MITOGEN_LOG_LEVEL', level).upper()
-    logger.setLevel(getattr(logging, level, logging.INFO))
+    level = os.environ.get('MITOGEN_LOG_LEVEL', level)
+    if not isinstance(level, int):
+        level = getattr(logging, str(level).upper(), logging.INFO)
+    logger.setLevel(level)
     handler = logging.StreamHandler(fp)
     handler.formatter = logging.Formatter(LOG_FORMAT)
     logger.handlers = [h for h in logger.handlers if not isinstance(h, logging.NullHandler)]
@@ -32,23 +35,30 @@ def log_to_file(path: Optional[str] = None, level: str = 'INFO') -> None:
     logger.propagate = False
 
 
+@contextlib.contextmanager
+def open_router(profiling: bool = False) -> Iterator[mitogen.master.Router]:
+    """A master Router with a Broker of its own, shut down and joined on exit.
+
+    profiling=True makes every child started from it write cProfile stats.
+    """
+    router = mitogen.master.Router()
+    router.profiling = profiling
+    try:
+        yield router
+    finally:
+        router.broker.shutdown()
+        router.broker.join()
+
+
 def run_with_router(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Call func(router, *args, **kwargs) with a fresh master router, then tear it down."""
-    broker = mitogen.master.Broker()
-    router = mitogen.master.Router(broker)
-    try:
+    with open_router() as router:
         return func(router, *args, **kwargs)
-    finally:
-        broker.shutdown()
-        broker.join()
 
 
 def with_router(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Decorator form of run_with_router()."""
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return run_with_router(func, *args, **kwargs)
-    return wrapper
+    """Decorator: calling func(*args) runs func(router, *args) as run_with_router() does."""
+    return functools.update_wrapper(functools.partial(run_with_router, func), func)
 
 
 def cast(obj: Any) -> Any:

@@ -209,3 +209,10 @@ def send_bad_magic(router=None):
 def module_attr(modname, attr):
     __import__(modname)
     return getattr(sys.modules[modname], attr)
+
+
+@mitogen.core.takes_router
+def start_lxc_positionally(container, lxc_attach_path, router=None):
+    """User code in a child: router.lxc('name', ...) through the child's plain Router."""
+    ctx = router.lxc(container, lxc_attach_path=lxc_attach_path, python_path=sys.executable)
+    return ctx.call(os.getppid) == os.getpid()

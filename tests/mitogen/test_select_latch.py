@@ -96,3 +96,19 @@ def test_select_already_pending_items(router):
     latch.put(1)
     sel = mitogen.select.Select([latch])
     assert sel.get(timeout=1) == 1
+
+
+def test_channel_sends_receives_and_closes_both_ways(router):
+    me = router.myself()
+    peer = mitogen.core.Receiver(router)
+    chan = mitogen.core.Channel(router, me, peer.handle)
+    assert (chan.context, chan.dst_handle) == (me, peer.handle)
+    chan.send('to peer')
+    assert peer.get(timeout=5).unpickle() == 'to peer'
+    mitogen.core.Sender(me, chan.handle).send('to channel')
+    assert chan.get(timeout=5).unpickle() == 'to channel'
+    chan.close()
+    with pytest.raises(mitogen.core.ChannelError):
+        peer.get(timeout=5).unpickle()
+    with pytest.raises(mitogen.core.ChannelError):
+        chan.get(timeout=5)

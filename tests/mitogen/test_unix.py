@@ -34,3 +34,48 @@ def test_listener_client_reaches_children(router):
         listener.stop()
     assert not os.path.exists(listener.path)
     assert target.call(funcs.add, 1, 1) == 2
+
+
+EMFILE_SCRIPT = textwrap.dedent('''
+    import logging, os, resource, socket, sys, time
+    sys.path.insert(0, %(root)r)
+    import mitogen.master, mitogen.unix
+
+    class Count(logging.Handler):
+        n = 0
+        def emit(self, record):
+            if 'accept' in record.getMessage():
+                Count.n += 1
+    logger = logging.getLogger('mitogen')
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(Count())
+    router = mitogen.master.Router()
+    listener = mitogen.unix.Listener(router)
+    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+    hog = []
+    while True:
+        try:
+            hog.append(os.open(os.devnull, os.O_RDONLY))
+        except OSError:
+            break
+    client.connect(listener.path)      # needs no new fd in this process
+    time.sleep(1.0)
+    attempts = Count.n
+    for fd in hog:
+        os.close(fd)
+    client.settimeout(10)
+    hello = client.recv(16)            # accepted once fds are free again
+    print(attempts, len(hello), flush=True)
+    router.broker.shutdown()
+    router.broker.join()
+''')
+
+
+def test_listener_backs_off_while_out_of_fds():
+    """EMFILE must not make the broker spin on the still-readable listening socket."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    out = subprocess.check_output([sys.executable, '-c', EMFILE_SCRIPT % {'root': root}], timeout=60)
+    attempts, hello_len = map(int, out.split())
+    assert 1 <= attempts <= 8      # 0.05, 0.1, 0.2, 0.4 s backoff within 1 s
+    assert hello_len == 16

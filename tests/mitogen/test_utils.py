@@ -103,3 +103,57 @@ def test_bad_magic_closes_stream(router, caplog):
     assert 'bad frame magic' in caplog.text
     with pytest.raises(mitogen.core.ChannelError):
         ctx.call(funcs.noop)
+
+
+MAIN_SCRIPT = textwrap.dedent('''
+    import os, sys
+    sys.path.insert(0, %(root)r)
+    import mitogen, mitogen.core
+
+    @mitogen.main(log_level=%(level)r, profiling=%(profiling)r)
+    def main(router):
+        ctx = router.local()
+        print(os.getpid(), ctx.call(os.getpid), ctx.context_id, flush=True)
+        if %(fail)r:
+            raise RuntimeError('script failed')
+        return 'result'
+
+    print('bound to', main, flush=True)
+''')
+
+
+def run_main_script(tmp_path, level='INFO', profiling=False, fail=False):
+    script = tmp_path / 'main_script.py'
+    script.write_text(MAIN_SCRIPT % {'root': ROOT, 'level': level, 'profiling': profiling, 'fail': fail})
+    proc = subprocess.run([sys.executable, str(script)], timeout=60, cwd=str(tmp_path),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    master_pid, child_pid, child_id = proc.stdout.split('\n')[0].split()
+    return proc, int(master_pid), int(child_pid), child_id
+
+
+def test_main_logs_at_level_and_binds_result(tmp_path):
+    proc = run_main_script(tmp_path, level='DEBUG')[0]
+    assert proc.returncode == 0
+    assert 'bound to result' in proc.stdout
+    assert ' D mitogen' in proc.stderr and 'spawning' in proc.stderr
+    quiet = run_main_script(tmp_path, level='WARNING')[0]
+    assert 'spawning' not in quiet.stderr
+
+
+def test_main_tears_down_children_when_function_raises(tmp_path):
+    proc, _, child_pid, _ = run_main_script(tmp_path, fail=True)
+    assert proc.returncode == 1 and 'RuntimeError: script failed' in proc.stderr
+    assert not os.path.exists('/proc/%d' % child_pid)
+
+
+def test_main_profiling_writes_stats_for_master_and_children(tmp_path):
+    proc, master_pid, child_pid, child_id = run_main_script(tmp_path, profiling=True)
+    stats = ['/tmp/mitogen.stats.%d.0' % master_pid, '/tmp/mitogen.stats.%d.%s' % (child_pid, child_id)]
+    try:
+        assert proc.returncode == 0, proc.stderr
+        for path in stats:
+            assert os.path.getsize(path) > 0
+    finally:
+        for path in stats:
+            if os.path.exists(path):
+                os.unlink(path)
