@@ -96,7 +96,24 @@ class ActionModuleMixin(object):
         return self._connection.get_chain(use_login=use_login, use_fork=use_fork)
 
     def _mitogen_call(self, func, *args, use_login: bool = False, **kwargs) -> Any:
-        return self._mitogen_chain(use_login=use_login).call(func, *args, **kwargs)
+        """One round trip to the task's context (or the login one)."""
+        chain = self._mitogen_chain(use_login=use_login)
+        self._mitogen_trace('call', func)
+        return chain.call(func, *args, **kwargs)
+
+    def _mitogen_send(self, func, *args, **kwargs) -> None:
+        """A call nobody waits for; its failure surfaces at the next call."""
+        chain = self._mitogen_chain()
+        self._mitogen_trace('send', func)
+        chain.call_no_reply(func, *args, **kwargs)
+
+    def _mitogen_trace(self, kind: str, func: Any) -> None:
+        # $MITOGEN_EXEC_TRACE names a file that gets one line per target call:
+        # tests count round trips per task with it.
+        path = os.environ.get('MITOGEN_EXEC_TRACE')
+        if path:
+            with open(path, 'a') as fp:
+                fp.write('%s\t%s\t%s\n' % (self._task.get_name(), kind, func.__name__))
 
     def _mitogen_is_local(self) -> bool:
         return _transport_name(self._connection) in LOCAL_TRANSPORTS
@@ -139,6 +156,7 @@ class ActionModuleMixin(object):
                 raise
             return self._mitogen_vanilla_low_level(cmd, sudoable, in_data, executable,
                                                    encoding_errors, chdir)
+        self._mitogen_trace('call', target.exec_command)
         rc, stdout, stderr = chain.call(
             target.exec_command, cmd=to_text(cmd), in_data=to_bytes(in_data or b''),
             chdir=chdir, shell=executable or None, emulate_tty=emulate_tty)
@@ -182,7 +200,7 @@ class ActionModuleMixin(object):
         base = self._mitogen_local_expand(remote_tmp)
         if base is not None:
             path = os.path.join(base, basefile)
-            self._mitogen_chain().call_no_reply(target.make_dir, path)
+            self._mitogen_send(target.make_dir, path)
         else:
             system_dirs = self.get_shell_option('system_tmpdirs', default=['/var/tmp', '/tmp'])
             path = self._mitogen_call(target.make_temp_dir, remote_tmp, basefile + '-', list(system_dirs))
@@ -206,7 +224,7 @@ class ActionModuleMixin(object):
         if tmp_path is None and self._connection._shell.tmpdir:
             tmp_path = self._connection._shell.tmpdir
         if force or self._should_remove_tmp_path(tmp_path):
-            self._mitogen_chain().call_no_reply(target.remove_path, tmp_path)
+            self._mitogen_send(target.remove_path, tmp_path)
             self._connection._shell.tmpdir = None
 
     def _should_remove_tmp_path(self, tmp_path):
@@ -233,7 +251,7 @@ class ActionModuleMixin(object):
         if execute:
             paths = [p for p in remote_paths if p and p != self._connection._shell.tmpdir]
             if paths:
-                self._mitogen_chain().call_no_reply(target.set_executable, paths)
+                self._mitogen_send(target.set_executable, paths)
         return None
 
     def _remote_chmod(self, paths, mode, sudoable=False):
@@ -252,7 +270,7 @@ class ActionModuleMixin(object):
             data = data.encode(errors='surrogateescape')
         elif not isinstance(data, bytes):
             raise TypeError('data must be either a string or bytes')
-        self._mitogen_chain().call_no_reply(target.write_path, remote_path, _blob(data))
+        self._mitogen_send(target.write_path, remote_path, _blob(data))
         return remote_path
 
     def _transfer_file(self, local_path, remote_path):
@@ -261,8 +279,8 @@ class ActionModuleMixin(object):
             with open(local_path, 'rb') as fp:
                 data = fp.read()
             st = os.stat(local_path)
-            self._mitogen_chain().call_no_reply(target.write_path, remote_path, _blob(data), None,
-                                                (st.st_atime, st.st_mtime))
+            self._mitogen_send(target.write_path, remote_path, _blob(data), None,
+                               (st.st_atime, st.st_mtime))
         else:
             self._connection.put_file(local_path, remote_path)
         return remote_path

@@ -1,0 +1,41 @@
+"""Round trips per task under mitogen_linear, counted exactly.
+
+Controller-side: runs playbooks/exec_round_trips.yml with
+$MITOGEN_EXEC_TRACE set, so ActionModuleMixin logs every call it makes to
+the target ('call' waits for a reply; 'send' does not), then checks the
+per-task budget from issue 4: 1 round trip per simple task, 2 per copied or
+templated file, after warm-up.
+"""
+import collections
+
+import pytest
+
+from tests.ansible import harness
+
+BUDGET = {
+    "simple 1": 1,
+    "simple 2": 1,
+    "simple ping": 1,
+    "copy file": 2,
+    "copy unchanged": 2,
+    "template file": 2,
+}
+
+
+@pytest.mark.timeout(300)
+def test_round_trips_per_task(inventory, tmp_path):
+    trace = tmp_path / "trace.tsv"
+    result = harness.run_playbook("exec_round_trips.yml", inventory, strategy=harness.MITOGEN,
+                                  env={"MITOGEN_EXEC_TRACE": str(trace)})
+    assert result.rc == 0, result.describe()
+    calls = collections.Counter()
+    sends = collections.Counter()
+    for line in trace.read_text().splitlines():
+        task, kind, func = line.split("\t")
+        (calls if kind == "call" else sends)[task] += 1
+    assert calls["warm command"] >= 1  # the trace really records our calls
+    over = {task: calls[task] for task, budget in BUDGET.items() if calls[task] > budget}
+    assert not over, "round trips over budget: %r (all calls %r)" % (over, dict(calls))
+    assert all(calls[task] >= 1 for task in BUDGET), dict(calls)
+    # the file contents travel without a round trip of their own
+    assert sends["copy file"] >= 1 and sends["template file"] >= 1
