@@ -67,7 +67,7 @@ TEMPLATE = "host {{ inventory_hostname }} item {{ item }}\n{% for i in range(20)
 def write_inventory(bed: Testbed, delay_ms: int, stats_dir: str, path: str) -> None:
     lines = ["[targets]"]
     for t in bed.targets:
-        relay = shlex.join(bed.relay_argv(t, delay_ms, os.path.join(stats_dir, "relay-{pid}.json")))
+        relay = shlex.join(bed.relay_argv(t, delay_ms, os.path.join(stats_dir, "current", "relay-{pid}.json")))
         common = "-o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null " \
                  "-o LogLevel=ERROR " + shlex.join(["-o", "ProxyCommand=" + relay])
         lines.append(" ".join([
@@ -111,9 +111,19 @@ def tree_rss(root: int) -> int:
 
 
 def run_once(playbook: str, inventory: str, strategy: str, forks: int, stats_dir: str) -> Dict[str, float]:
-    for stale in glob.glob(os.path.join(stats_dir, "*.json")):
-        os.unlink(stale)
-    env = harness.environment(strategy, {"ANSIBLE_SSH_CONTROL_PATH_DIR": tempfile.mkdtemp(prefix="bench-cp-")})
+    """One measured run; `stats_dir` is where this run's relays write.
+
+    The inventory's ProxyCommand writes to `stats_dir/current/`: that link
+    is repointed to a fresh directory per run, because vanilla's
+    ControlPersist masters (and their relays) outlive the run.
+    """
+    run_dir = tempfile.mkdtemp(prefix="run-", dir=stats_dir)
+    link = os.path.join(stats_dir, "current")
+    tmp_link = link + ".new"
+    os.symlink(run_dir, tmp_link)
+    os.replace(tmp_link, link)
+    control_dir = tempfile.mkdtemp(prefix="bench-cp-")
+    env = harness.environment(strategy, {"ANSIBLE_SSH_CONTROL_PATH_DIR": control_dir})
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     proc = subprocess.Popen([harness.ansible_bin(), "-i", inventory, "--forks", str(forks), playbook],
@@ -135,15 +145,23 @@ def run_once(playbook: str, inventory: str, strategy: str, forks: int, stats_dir
     recap = harness.parse_recap(out)
     if proc.returncode != 0 or any(c.get("failed") or c.get("unreachable") for c in recap.values()):
         raise RuntimeError("%s run failed (rc %d):\n%s" % (strategy, proc.returncode, out[-4000:]))
+    _stop_control_masters(control_dir)
     time.sleep(1.5)  # relays flush their counters every second and at exit
     wire = 0
-    for path in glob.glob(os.path.join(stats_dir, "relay-*.json")):
+    for path in glob.glob(os.path.join(run_dir, "relay-*.json")):
         with open(path) as fp:
             stats = json.load(fp)
         wire += stats["to_target"] + stats["from_target"]
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3), "peak_rss_mb": round(peak[0] / 2**20, 1),
             "wire_bytes": wire}
+
+
+def _stop_control_masters(control_dir: str) -> None:
+    """End vanilla's persistent ssh masters so the next run starts cold."""
+    for path in glob.glob(os.path.join(control_dir, "*")):
+        subprocess.run(["ssh", "-o", "ControlPath=" + path, "-O", "exit", "dummy"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10)
 
 
 def best(runs: List[Dict[str, float]]) -> Dict[str, float]:
