@@ -9,11 +9,14 @@ transfer, ``~`` expansion, permission fixups) with single calls into
 keeping vanilla's argument handling and result processing so output is
 identical.
 """
+import collections
+import functools
 import inspect
 import json
 import logging
 import os
 import secrets
+import tempfile
 from typing import Any, Dict, Optional
 
 from ansible import constants as C
@@ -32,6 +35,56 @@ display = Display()
 SMALL_FILE_LIMIT = 512 * 1024
 LOCAL_TRANSPORTS = ('local', 'mitogen_local')
 TTY_TRANSPORTS = ('ssh', 'mitogen_ssh')
+
+
+FETCH_CHUNK = 1024 * 1024
+FETCH_WINDOW = 4
+
+
+def _is_fetch_action(action: Any) -> bool:
+    return any(klass.__module__ == 'ansible.plugins.action.fetch' for klass in type(action).__mro__)
+
+
+def stream_fetch(connection: Any, in_path: str, out_path: str) -> None:
+    """Copy a target file to the controller in pipelined 1 MiB chunks.
+
+    Up to FETCH_WINDOW reads are in flight, so a large file costs about
+    size / (chunk * window) round trips and never sits whole in memory.
+    """
+    chain = connection.get_chain()
+    info = chain.call(target.stat_path, in_path, True)
+    if info is None or info['isdir']:
+        from ansible.errors import AnsibleFileNotFound
+        raise AnsibleFileNotFound('file or module does not exist: %s' % in_path)
+    offsets = list(range(0, info['size'], FETCH_CHUNK))
+    directory = os.path.dirname(out_path) or '.'
+    fd, tmp = tempfile.mkstemp(prefix='.mitogen-fetch-', dir=directory)
+    try:
+        with os.fdopen(fd, 'wb') as fp:
+            pending = collections.deque()
+            for offset in offsets:
+                pending.append(chain.call_async(target.read_chunk, in_path, offset, FETCH_CHUNK))
+                if len(pending) >= FETCH_WINDOW:
+                    fp.write(_receive(connection, pending.popleft()))
+            while pending:
+                fp.write(_receive(connection, pending.popleft()))
+        os.rename(tmp, out_path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _receive(connection: Any, receiver: Any) -> bytes:
+    try:
+        return bytes(receiver.get().unpickle())
+    finally:
+        try:
+            connection.context.router.del_handler(receiver.handle)
+        except Exception:
+            pass
 
 
 def _blob(data: bytes) -> bytes:
@@ -128,7 +181,16 @@ class ActionModuleMixin(object):
     def run(self, tmp=None, task_vars=None):
         # kept for the raw fallback, which must configure a vanilla connection
         self._mitogen_task_vars = task_vars or {}
-        return super().run(tmp, task_vars)
+        if not _is_fetch_action(self):
+            return super().run(tmp, task_vars)
+        # fetch calls connection.fetch_file() itself: stream it for this task
+        conn = self._connection
+        conn.fetch_file = functools.partial(stream_fetch, conn)
+        self._mitogen_trace('stream', stream_fetch)
+        try:
+            return super().run(tmp, task_vars)
+        finally:
+            conn.__dict__.pop('fetch_file', None)
 
     # -- low-level commands ---------------------------------------------------
 

@@ -248,3 +248,10 @@ def stat_path(path, follow=False):
     except OSError:
         return None
     return {'size': st.st_size, 'mode': st.st_mode, 'isdir': stat.S_ISDIR(st.st_mode)}
+
+
+def read_chunk(path, offset, size):
+    """`size` bytes of `path` from `offset` (fewer at the end of the file)."""
+    with open(path, 'rb') as fp:
+        fp.seek(offset)
+        return fp.read(size)
