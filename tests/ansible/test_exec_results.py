@@ -15,7 +15,7 @@ from tests.ansible import harness
 CALLBACK_DIR = os.path.join(harness.PLAYBOOK_DIR, "callback_plugins")
 # Differ between two runs of the same strategy.
 VOLATILE = {"start", "end", "delta", "src", "_original_basename", "mtime", "atime", "ctime",
-            "inode", "version", "dev"}
+            "inode", "version", "dev", "pid"}
 # Transport artefacts vanilla's ssh adds and we do not (documented).
 TRANSPORT_NOISE = {"module_stderr", "stderr", "stderr_lines"}
 

@@ -15,7 +15,7 @@ def main():
                            supports_check_mode=True)
     module.exit_json(changed=not module.check_mode, shouted=shout(module.params['text']),
                      argv_len=len(sys.argv), env_probe=os.environ.get('MT_PROBE'),
-                     cwd_exists=os.path.isdir(os.getcwd()))
+                     cwd_exists=os.path.isdir(os.getcwd()), pid=os.getpid())
 
 
 if __name__ == '__main__':
