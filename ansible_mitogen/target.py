@@ -217,28 +217,21 @@ def _unlink_quiet(path):
 
 
 def transfer_file(context, in_path, out_path, mode=None, set_owner=False, utimes=None):
-    """Pull `in_path` from the FileService of `context` into `out_path` atomically."""
+    """Pull `in_path` from the FileService of `context` into `out_path` atomically.
+
+    The service verifies size and SHA-1; like vanilla's sftp/scp put, the
+    new file gets default permissions unless `mode` is given.
+    """
     import mitogen.service
     directory = os.path.dirname(out_path) or '.'
     fd, tmp = tempfile.mkstemp(prefix='.mitogen-', dir=directory)
     try:
         with os.fdopen(fd, 'wb', 65536) as fp:
-            ok, metadata = _file_service_get(mitogen.service, context, in_path, fp)
-        if not ok:
-            raise IOError('transfer of %r was interrupted' % (in_path,))
-        if mode is None and metadata:
-            mode = metadata.get('mode')
+            mitogen.service.FileService.get(context, in_path, fp)
         _finish_file(tmp, out_path, mode, utimes)
     except BaseException:
         _unlink_quiet(tmp)
         raise
-
-
-def _file_service_get(service_module, context, in_path, fp):
-    result = service_module.FileService.get(context, in_path, fp)
-    if isinstance(result, tuple):
-        return result
-    return result, None
 
 
 def stat_path(path, follow=False):
