@@ -44,3 +44,31 @@ def test_get_stack_masks_password(tmp_path, local_inventory):
     assert result.rc == 0, result.describe()
     assert result.recap["localhost"]["ok"] == 3, result.describe()
     assert "s3cret-value" not in result.stdout + result.stderr
+
+
+STRATEGY_PLAYBOOK = """
+- hosts: all
+  gather_facts: false
+  {keyword}
+  tasks:
+    - mitogen_get_stack:
+      register: stack
+    - assert:
+        that: stack.result[0].method == "local"
+"""
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("env_strategy,play_strategy", [
+    ("mitogen", None),
+    ("mitogen_free", None),
+    ("linear", "mitogen_host_pinned"),
+])
+def test_every_strategy_activates(tmp_path, local_inventory, env_strategy, play_strategy):
+    playbook = tmp_path / "strategy.yml"
+    keyword = "strategy: %s" % play_strategy if play_strategy else ""
+    playbook.write_text(STRATEGY_PLAYBOOK.format(keyword=keyword))
+    result = harness.run_playbook(str(playbook), local_inventory, strategy=env_strategy,
+                                  env={"ANSIBLE_ACTION_PLUGINS": ansible_mitogen.plugin_paths()["action_plugins"]})
+    assert result.rc == 0, result.describe()
+    assert result.recap["localhost"]["ok"] == 2, result.describe()
