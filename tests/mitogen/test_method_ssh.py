@@ -29,13 +29,31 @@ def uid_of(target, user: str) -> int:
     return int(target.exec(['id', '-u', user]).stdout)
 
 
+def child_pids() -> set:
+    """Pids of this process's live (or zombie) children."""
+    pids = set()
+    for entry in os.listdir('/proc'):
+        if entry.isdigit():
+            try:
+                with open('/proc/%s/stat' % entry) as fp:
+                    fields = fp.read().rsplit(')', 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == os.getpid():
+                pids.add(int(entry))
+    return pids
+
+
 def fails_within(seconds, exc_type, match, fn, *args, **kwargs):
-    """Run fn, expecting exc_type matching `match` in less than `seconds`."""
+    """Run fn, expecting exc_type matching `match` in less than `seconds`,
+    and leaving no child process (running or zombie) behind."""
+    before = child_pids()
     t0 = time.monotonic()
     with pytest.raises(exc_type, match=match) as info:
         fn(*args, **kwargs)
     elapsed = time.monotonic() - t0
     assert elapsed < seconds, 'took %.1fs: %s' % (elapsed, info.value)
+    assert child_pids() - before == set()
     return info.value
 
 
