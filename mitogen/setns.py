@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 
+import mitogen.core
 import mitogen.parent
 from mitogen.ssh import explain_eof
 
@@ -143,6 +144,12 @@ class Connection(mitogen.parent.Connection):
         self._setns = _setns_function()
         try:
             super().spawn()
+        except mitogen.parent.ConnectError:
+            raise
+        except mitogen.core.StreamError as e:
+            # The exec happens inside the container, so this is its interpreter.
+            raise mitogen.parent.EofError('python interpreter %r cannot be started in the container '
+                                          '(python_path): %s' % (self.get_python_argv()[0], e))
         except subprocess.SubprocessError as e:
             # preexec failures only arrive as "Exception occurred in preexec_fn".
             self._close_all()

@@ -92,3 +92,9 @@ def test_docker_child_sees_call_errors(router, target):
     ctx = router.docker(container=target.container)
     with pytest.raises(mitogen.core.CallError, match='boom'):
         ctx.call(funcs.raise_value_error, 'boom')
+
+
+def test_setns_missing_python(router, target):
+    need_root()
+    fails_within(FAST, mitogen.parent.EofError, "python interpreter '/opt/nope/python3' cannot be started in the co",
+                 router.setns, container=target.container, kind='docker', python_path='/opt/nope/python3')
