@@ -9,6 +9,7 @@ import collections
 import errno
 import fcntl
 import heapq
+import itertools
 import importlib.util
 import linecache
 import logging
@@ -46,6 +47,10 @@ CONNECTION_METHODS = ('local', 'fork', 'ssh', 'sudo', 'su', 'doas', 'docker', 'p
                       'lxd', 'jail', 'kubectl', 'setns', 'machinectl')
 
 CHUNK_SIZE = 256 * 1024
+#: Buffers handed to one writev() call (well below any IOV_MAX).
+WRITEV_MAX = 64
+#: Payloads this large are written beside their header instead of joined to it.
+WRITEV_THRESHOLD = 16384
 DEFAULT_MAX_MESSAGE_SIZE = 128 * 1024 * 1024
 # Markers written by the first stage and by the booted core; see mitogen.parent.
 STAGE1_MARKER = b'MGN:S1\n'
@@ -963,54 +968,80 @@ class Stream(object):
 
     def _on_data(self, data):
         self.rx_bytes += len(data)
-        buf = self._rbuf
-        buf.extend(data)
-        while len(buf) >= HEADER_LEN and not self.closed:
-            magic, dst, src, auth, handle, reply_to, length = HEADER.unpack_from(buf, 0)
-            if magic != HEADER_MAGIC:
-                LOG.error('%r: bad frame magic 0x%x, closing stream', self, magic)
-                self.disconnect()
-                return
-            if length > self.max_message_size:
-                LOG.error('%r: frame of %d bytes exceeds max_message_size %d, closing stream',
-                          self, length, self.max_message_size)
-                self.disconnect()
-                return
-            end = HEADER_LEN + length
-            if len(buf) < end:
-                break
-            msg = Message(dst, src, auth, handle, reply_to, bytes(buf[HEADER_LEN:end]), self.router)
-            del buf[:end]
-            msg.stream = self
-            try:
-                self.router._async_route(msg, self)
-            except Exception:
-                # Keep parsing: later frames are already buffered.
-                LOG.exception('%r: routing %r failed', self, msg)
+        if self._rbuf:
+            self._rbuf += data
+            buf = self._rbuf
+        else:
+            buf = data     # Common case: parse the bytes just read, no copy.
+        pos = self._parse_frames(buf)
+        if buf is self._rbuf:
+            del buf[:pos]
+        elif pos < len(buf):
+            self._rbuf = bytearray(memoryview(buf)[pos:])
+
+    def _parse_frames(self, buf):
+        """Route every complete frame in buf; returns the offset of the rest."""
+        # Slicing bytes copies once; a bytearray is sliced through a view so
+        # that it is copied once too (and can be trimmed after release()).
+        view = memoryview(buf) if isinstance(buf, bytearray) else None
+        pos = 0
+        size = len(buf)
+        try:
+            while size - pos >= HEADER_LEN and not self.closed:
+                magic, dst, src, auth, handle, reply_to, length = HEADER.unpack_from(buf, pos)
+                if magic != HEADER_MAGIC or length > self.max_message_size:
+                    self._bad_frame(magic, length)
+                    break
+                end = pos + HEADER_LEN + length
+                if size < end:
+                    break
+                payload = buf[pos + HEADER_LEN:end] if view is None else view[pos + HEADER_LEN:end].tobytes()
+                pos = end
+                self._route_received(Message(dst, src, auth, handle, reply_to, payload, self.router))
+        finally:
+            if view is not None:
+                view.release()
+        return pos
+
+    def _bad_frame(self, magic, length):
+        if magic != HEADER_MAGIC:
+            LOG.error('%r: bad frame magic 0x%x, closing stream', self, magic)
+        else:
+            LOG.error('%r: frame of %d bytes exceeds max_message_size %d, closing stream',
+                      self, length, self.max_message_size)
+        self.disconnect()
+
+    def _route_received(self, msg):
+        msg.stream = self
+        try:
+            self.router._async_route(msg, self)
+        except Exception:
+            # Keep parsing: later frames are already buffered.
+            LOG.exception('%r: routing %r failed', self, msg)
 
     def send(self, msg):
         """Queue or directly write one message; safe from any thread."""
         data = msg.data
-        frame = HEADER.pack(HEADER_MAGIC, msg.dst_id, msg.src_id, msg.auth_id, msg.handle,
-                            msg.reply_to, len(data)) + data
-        self.tx_bytes += len(frame)
+        header = HEADER.pack(HEADER_MAGIC, msg.dst_id, msg.src_id, msg.auth_id, msg.handle,
+                             msg.reply_to, len(data))
+        # Small frames are joined (one cheap copy) and written with write();
+        # large payloads go out with writev() beside the header, uncopied.
+        parts = [header + data] if len(data) < WRITEV_THRESHOLD else [header, data]
+        self.tx_bytes += HEADER_LEN + len(data)
         start = False
         with self._wlock:
             if self.closed:
                 return False
             if not self._wbuf:
                 try:
-                    n = os.write(self.wfd, frame)
-                except OSError as e:
-                    if e.errno not in (errno.EAGAIN, errno.EINTR):
-                        self.broker.defer(self.disconnect)
-                        return False
-                    n = 0
-                if n == len(frame):
+                    self._write_from(parts)
+                except OSError:
+                    self.broker.defer(self.disconnect)
+                    return False
+                if not parts:
                     return True
-                frame = frame[n:]
-            self._wbuf.append(frame)
-            self.pending_bytes += len(frame)
+            self._wbuf.extend(parts)
+            self.pending_bytes += sum(len(p) for p in parts)
             if not self._transmitting:
                 self._transmitting = start = True
         if start:
@@ -1020,6 +1051,27 @@ class Stream(object):
                 self.broker.defer(self._start_transmit)
         return True
 
+    def _write_from(self, parts):
+        """Write as much of the deque/list parts as the fd takes, consuming it
+        from the left (a partly written part is replaced by a view of its
+        rest).  Returns bytes written; OSError other than EAGAIN propagates."""
+        try:
+            if len(parts) == 1:
+                n = os.write(self.wfd, parts[0])
+            else:
+                n = os.writev(self.wfd, list(itertools.islice(parts, WRITEV_MAX)))
+        except (BlockingIOError, InterruptedError):
+            return 0
+        written = n
+        while n:
+            size = len(parts[0])
+            if n < size:
+                parts[0] = memoryview(parts[0])[n:]
+                break
+            n -= size
+            del parts[0]
+        return written
+
     def _start_transmit(self):
         if not self.closed:
             self.broker.start_transmit(self)
@@ -1028,20 +1080,14 @@ class Stream(object):
         failed = False
         with self._wlock:
             while self._wbuf:
-                chunk = self._wbuf[0]
                 try:
-                    n = os.write(self.wfd, chunk)
-                except OSError as e:
-                    if e.errno in (errno.EAGAIN, errno.EINTR):
-                        return
+                    n = self._write_from(self._wbuf)
+                except OSError:
                     failed = True
                     break
-                self.pending_bytes -= n
-                if n == len(chunk):
-                    self._wbuf.popleft()
-                else:
-                    self._wbuf[0] = chunk[n:]
+                if not n:
                     return
+                self.pending_bytes -= n
             self._transmitting = False
             self.broker.stop_transmit(self)
         if failed or self._closing:

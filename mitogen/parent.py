@@ -239,11 +239,36 @@ class Connection(object):
     def use_tty_now(self) -> bool:
         return self.use_tty or self.stdio_over_tty
 
+    def preexec(self) -> None:
+        """Hook run in the child between fork and exec, after setsid() and
+        (with a tty) after taking the pty as controlling terminal.  Only
+        plain syscalls there: no locks, no imports.  Subclasses override it;
+        the base version is never called (keeps subprocess on its fast
+        vfork path)."""
+
+    def eof_message(self, output: str) -> str:
+        """Text of the EofError raised when the child exits before booting.
+
+        Override to explain method-specific causes (e.g. a missing
+        interpreter); output is everything the child printed."""
+        return 'child exited before it finished booting: %s' % (output.strip() or 'no output',)
+
     # -- spawning --
     def _preexec(self):
         # Runs in the child after setsid(): make the pty our controlling tty.
         import fcntl
         fcntl.ioctl(2, termios.TIOCSCTTY, 0)
+
+    def _child_setup(self):
+        if self.use_tty_now():
+            self._preexec()
+        self.preexec()
+
+    def _preexec_fn(self):
+        """What subprocess runs before exec in the child, or None (faster spawn)."""
+        if type(self).preexec is not Connection.preexec:
+            return self._child_setup
+        return self._preexec if self.use_tty_now() else None
 
     def spawn(self) -> None:
         argv = self.get_argv()
@@ -281,7 +306,7 @@ class Connection(object):
             self.proc = subprocess.Popen(
                 argv, stdin=stdin, stdout=stdout, stderr=stderr, close_fds=True,
                 start_new_session=True, env=self.get_env(),
-                preexec_fn=self._preexec if self.use_tty_now() else None,
+                preexec_fn=self._preexec_fn(),
             )
         except OSError as e:
             self._close_all()
@@ -385,8 +410,7 @@ class Connection(object):
             if tr in r:
                 data = self._read(tr)
                 if not data:
-                    raise EofError('child exited before it finished booting: %s'
-                                   % (mitogen.core.to_text(self._output).strip() or 'no output',))
+                    raise EofError(self.eof_message(mitogen.core.to_text(self._output)))
                 buf += data
                 if sent < 0:
                     i = buf.find(mitogen.core.STAGE1_MARKER)
@@ -660,10 +684,22 @@ def connect_context(router, method_name: str, name: Optional[str] = None, via: O
     return conn.connect(context_id)
 
 
+#: Connection errors raised in a via context arrive as CallError; these are
+#: raised again as themselves, with the remote message.
+_VIA_ERRORS = dict(('%s.%s' % (cls.__module__, cls.__qualname__), cls) for cls in (
+    EofError, CancelledError, PasswordError, ConnectError, StreamError, mitogen.core.TimeoutError))
+
+
 def _connect_via(router, via, method_name, name, kwargs):
     context_id = allocate_id(router)
     kwargs = Kwargs(kwargs, context_id=context_id)
-    name = via.call(_remote_connect, method_name, name, kwargs)
+    try:
+        name = via.call(_remote_connect, method_name, name, kwargs)
+    except mitogen.core.CallError as e:
+        local_cls = _VIA_ERRORS.get(e.type_name)
+        if local_cls is None:
+            raise
+        raise local_cls('%s (via %s)' % (e.remote_msg, via.name or via.context_id)) from e
     context = router.context_by_id(context_id, name=name)
     context.name = name
     context.via = via

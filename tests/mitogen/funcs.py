@@ -216,3 +216,9 @@ def start_lxc_positionally(container, lxc_attach_path, router=None):
     """User code in a child: router.lxc('name', ...) through the child's plain Router."""
     ctx = router.lxc(container, lxc_attach_path=lxc_attach_path, python_path=sys.executable)
     return ctx.call(os.getppid) == os.getpid()
+
+
+def get_umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
