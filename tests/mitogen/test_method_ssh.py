@@ -1,5 +1,6 @@
 """The ssh method against real sshd in test-bed containers: logins, via
 chains, and every failure mode with its message and time bound."""
+import logging
 import os
 import socket
 import subprocess
@@ -83,6 +84,17 @@ def test_ssh_with_password_and_no_key(router, testbed, target):
     ctx = router.ssh(**ssh_kwargs(testbed, target, identity_file=None, username=users.UNPRIVILEGED.name,
                                   password=users.UNPRIVILEGED.password))
     assert ctx.call(os.getuid) == uid_of(target, users.UNPRIVILEGED.name)
+
+
+def test_password_never_logged(router, testbed, target, caplog):
+    caplog.set_level(logging.DEBUG)
+    password = users.UNPRIVILEGED.password
+    ctx = router.ssh(**ssh_kwargs(testbed, target, identity_file=None, username=users.UNPRIVILEGED.name,
+                                  password=password, debug=True))
+    ctx.call(funcs.log_message, logging.INFO, 'hello from the child')
+    ctx.call(funcs.noop)
+    assert 'spawning' in caplog.text and 'hello from the child' in caplog.text
+    assert password not in caplog.text
 
 
 def test_ssh_via_ssh(router, testbed, target):
