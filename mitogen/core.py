@@ -691,21 +691,24 @@ class Poller(object):
             self._masks[fd] = mask
             self._p.modify(fd, mask)
 
-    def start_receive(self, fd, func):
-        self.readers[fd] = func
+    def _set_interest(self, table, fd, func):
+        if func is None:
+            table.pop(fd, None)
+        else:
+            table[fd] = func
         self._update(fd)
+
+    def start_receive(self, fd, func):
+        self._set_interest(self.readers, fd, func)
 
     def stop_receive(self, fd):
-        self.readers.pop(fd, None)
-        self._update(fd)
+        self._set_interest(self.readers, fd, None)
 
     def start_transmit(self, fd, func):
-        self.writers[fd] = func
-        self._update(fd)
+        self._set_interest(self.writers, fd, func)
 
     def stop_transmit(self, fd):
-        self.writers.pop(fd, None)
-        self._update(fd)
+        self._set_interest(self.writers, fd, None)
 
     def poll(self, timeout):
         if self._is_epoll:
@@ -1735,15 +1738,15 @@ class Dispatcher(object):
 
 
 class ExternalContext(object):
-    """Everything a child process owns: broker, router, parent, importer."""
+    """Everything a child process owns: broker, router, parent, importer.
+
+    build_child() fills the attributes in; they stay None until then.
+    """
+
+    broker = router = parent = importer = dispatcher = None
 
     def __init__(self, config):
         self.config = config
-        self.broker = None
-        self.router = None
-        self.parent = None
-        self.importer = None
-        self.dispatcher = None
 
 
 def _setup_package(config):

@@ -6,13 +6,14 @@ use ``context.call_service(service_name, method_name, **kwargs)``; a Pool's
 threads dispatch those CALL_SERVICE messages, checking each method's policy
 and argument types.  FileService streams files with flow control.
 """
+import contextlib
 import hashlib
 import logging
 import os
 import sys
 import tempfile
 import threading
-from typing import Any, BinaryIO, Dict, Iterable, Optional
+from typing import Any, BinaryIO, Dict, Iterable, Iterator, Optional
 
 import mitogen
 import mitogen.core
@@ -353,20 +354,30 @@ class FileService(Service):
     @classmethod
     def get_to_path(cls, context, path: str, dest: str, mode: Optional[int] = None) -> dict:
         """Fetch into dest atomically: temp file in dest's directory, renamed when verified."""
-        directory = os.path.dirname(os.path.abspath(dest))
-        fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(dest), suffix='.mitogen', dir=directory)
-        try:
-            with os.fdopen(fd, 'wb') as fp:
-                meta = cls.get(context, path, fp)
-            os.chmod(tmp, (meta['mode'] & 0o7777) if mode is None else mode)
-            os.rename(tmp, dest)
-            return meta
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        with replacing_file(dest) as fp:
+            meta = cls.get(context, path, fp)
+            os.fchmod(fp.fileno(), (meta['mode'] & 0o7777) if mode is None else mode)
+        return meta
+
+
+@contextlib.contextmanager
+def replacing_file(dest: str) -> Iterator[BinaryIO]:
+    """A temporary file beside dest, open for writing.
+
+    When the block completes the file replaces dest in one rename(); when it
+    raises the file is removed, so readers never see a partial dest.
+    """
+    directory = os.path.dirname(os.path.abspath(dest))
+    fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(dest), suffix='.mitogen', dir=directory)
+    done = False
+    try:
+        with os.fdopen(fd, 'wb') as fp:
+            yield fp
+        os.rename(tmp, dest)
+        done = True
+    finally:
+        if not done and os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 class PushFileService(Service):

@@ -165,3 +165,16 @@ def test_push_file_service(router, tmp_path):
         assert a.call(funcs.wait_pushed_file, str(src)) == 5000
     finally:
         pool.stop()
+
+
+def test_replacing_file_is_all_or_nothing(tmp_path):
+    dest = tmp_path / 'dest'
+    dest.write_bytes(b'old')
+    with pytest.raises(RuntimeError):
+        with mitogen.service.replacing_file(str(dest)) as fp:
+            fp.write(b'half')
+            raise RuntimeError('interrupted')
+    assert dest.read_bytes() == b'old' and os.listdir(str(tmp_path)) == ['dest']
+    with mitogen.service.replacing_file(str(dest)) as fp:
+        fp.write(b'new')
+    assert dest.read_bytes() == b'new' and os.listdir(str(tmp_path)) == ['dest']
