@@ -5,7 +5,7 @@ context with a buildah CLI); `buildah run CONTAINER -- CMD` passes stdin and
 stdout through, which carries the boot protocol.
 """
 import mitogen.parent
-from mitogen.ssh import explain_eof
+from mitogen.ssh import eof_message_naming_python
 
 
 class Options(mitogen.parent.Options):
@@ -26,6 +26,7 @@ def build_buildah_argv(opts: Options, command: list) -> list:
 class Connection(mitogen.parent.Connection):
     options_class = Options
     name_prefix = 'buildah'
+    eof_message = eof_message_naming_python
     failure_patterns = (
         (rb'container not known|error reading build container', 'buildah: no such container'),
         (rb'unknown user|no matching entries in passwd', 'buildah: unknown user in the container'),
@@ -36,9 +37,3 @@ class Connection(mitogen.parent.Connection):
 
     def default_name(self):
         return 'buildah.%s' % (self.options.container,)
-
-    def connect(self, context_id):
-        try:
-            return super().connect(context_id)
-        except mitogen.parent.EofError as e:
-            raise explain_eof(self, e)

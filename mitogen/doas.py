@@ -6,7 +6,7 @@ as controlling tty; the prompt is answered only when a password is given.
 """
 import mitogen.core
 import mitogen.parent
-from mitogen.ssh import explain_eof
+from mitogen.ssh import eof_message_naming_python
 from mitogen.su import IncorrectPasswordMixin, patterns_from_texts
 
 DEFAULT_PASSWORD_PROMPTS = ('password:',)
@@ -32,6 +32,7 @@ def build_doas_argv(opts: Options, command: list) -> list:
 class Connection(IncorrectPasswordMixin, mitogen.parent.Connection):
     options_class = Options
     name_prefix = 'doas'
+    eof_message = eof_message_naming_python
     use_tty = True
     failure_patterns = (
         (rb'not permitted', 'doas refused: no rule permits this'),
@@ -51,9 +52,3 @@ class Connection(IncorrectPasswordMixin, mitogen.parent.Connection):
 
     def default_name(self):
         return 'doas.%s' % (self.options.username,)
-
-    def connect(self, context_id):
-        try:
-            return super().connect(context_id)
-        except mitogen.parent.EofError as e:
-            raise explain_eof(self, e)

@@ -6,7 +6,7 @@ with image= instead, `docker run -i --rm` starts a throw-away container
 from that image, removed when the child exits.
 """
 import mitogen.parent
-from mitogen.ssh import explain_eof
+from mitogen.ssh import eof_message_naming_python
 
 #: Output of the docker CLI / daemon that means the attempt failed.
 DOCKER_FAILURES = (
@@ -39,6 +39,7 @@ def build_docker_argv(opts: Options, command: list) -> list:
 class Connection(mitogen.parent.Connection):
     options_class = Options
     name_prefix = 'docker'
+    eof_message = eof_message_naming_python
     failure_patterns = DOCKER_FAILURES
 
     def get_argv(self):
@@ -46,9 +47,3 @@ class Connection(mitogen.parent.Connection):
 
     def default_name(self):
         return 'docker.%s' % (self.options.container or self.options.image,)
-
-    def connect(self, context_id):
-        try:
-            return super().connect(context_id)
-        except mitogen.parent.EofError as e:
-            raise explain_eof(self, e)

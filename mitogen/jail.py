@@ -5,7 +5,7 @@ on the jail host).  With username=, jexec -U runs the child as that user of
 the jail's own password database.
 """
 import mitogen.parent
-from mitogen.ssh import explain_eof
+from mitogen.ssh import eof_message_naming_python
 
 
 class Options(mitogen.parent.Options):
@@ -26,6 +26,7 @@ def build_jail_argv(opts: Options, command: list) -> list:
 class Connection(mitogen.parent.Connection):
     options_class = Options
     name_prefix = 'jail'
+    eof_message = eof_message_naming_python
     failure_patterns = (
         (rb'jexec: jail .* not found|No such process', 'jail: no such jail'),
     )
@@ -35,9 +36,3 @@ class Connection(mitogen.parent.Connection):
 
     def default_name(self):
         return 'jail.%s' % (self.options.container,)
-
-    def connect(self, context_id):
-        try:
-            return super().connect(context_id)
-        except mitogen.parent.EofError as e:
-            raise explain_eof(self, e)

@@ -6,7 +6,7 @@ context with kubectl and its kubeconfig).  kubectl_args (e.g. --namespace,
 and exec flags are accepted.
 """
 import mitogen.parent
-from mitogen.ssh import explain_eof
+from mitogen.ssh import eof_message_naming_python
 
 
 class Options(mitogen.parent.Options):
@@ -26,6 +26,7 @@ def build_kubectl_argv(opts: Options, command: list) -> list:
 class Connection(mitogen.parent.Connection):
     options_class = Options
     name_prefix = 'kubectl'
+    eof_message = eof_message_naming_python
     failure_patterns = (
         (rb'Error from server \(NotFound\)|pods? "[^"]*" not found', 'kubectl: no such pod'),
         (rb'Unable to connect to the server|connection refused', 'kubectl: cannot reach the API server'),
@@ -36,9 +37,3 @@ class Connection(mitogen.parent.Connection):
 
     def default_name(self):
         return 'kubectl.%s' % (self.options.pod,)
-
-    def connect(self, context_id):
-        try:
-            return super().connect(context_id)
-        except mitogen.parent.EofError as e:
-            raise explain_eof(self, e)

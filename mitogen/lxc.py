@@ -5,7 +5,7 @@ the container host).  The environment is cleared so the host's variables do
 not leak into the container.
 """
 import mitogen.parent
-from mitogen.ssh import explain_eof
+from mitogen.ssh import eof_message_naming_python
 
 
 class Options(mitogen.parent.Options):
@@ -24,6 +24,7 @@ def build_lxc_argv(opts: Options, command: list) -> list:
 class Connection(mitogen.parent.Connection):
     options_class = Options
     name_prefix = 'lxc'
+    eof_message = eof_message_naming_python
     failure_patterns = (
         (rb'Failed to get init pid|is not running', 'lxc: the container is not running'),
         (rb'Failed to attach to container|Operation not permitted', 'lxc-attach failed'),
@@ -34,9 +35,3 @@ class Connection(mitogen.parent.Connection):
 
     def default_name(self):
         return 'lxc.%s' % (self.options.container,)
-
-    def connect(self, context_id):
-        try:
-            return super().connect(context_id)
-        except mitogen.parent.EofError as e:
-            raise explain_eof(self, e)

@@ -5,7 +5,7 @@ with the `lxc` client of LXD).  Non-interactive mode keeps the channel a
 plain pipe (no pty), which the boot protocol needs.
 """
 import mitogen.parent
-from mitogen.ssh import explain_eof
+from mitogen.ssh import eof_message_naming_python
 
 
 class Options(mitogen.parent.Options):
@@ -24,6 +24,7 @@ def build_lxd_argv(opts: Options, command: list) -> list:
 class Connection(mitogen.parent.Connection):
     options_class = Options
     name_prefix = 'lxd'
+    eof_message = eof_message_naming_python
     failure_patterns = (
         (rb'Instance not found|Error: Not Found|Instance is not running|Instance not running', 'lxd: no such running instance'),
     )
@@ -33,9 +34,3 @@ class Connection(mitogen.parent.Connection):
 
     def default_name(self):
         return 'lxd.%s' % (self.options.container,)
-
-    def connect(self, context_id):
-        try:
-            return super().connect(context_id)
-        except mitogen.parent.EofError as e:
-            raise explain_eof(self, e)

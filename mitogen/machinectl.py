@@ -8,7 +8,7 @@ before the first stage announces itself, and only then does the payload
 (binary) flow.
 """
 import mitogen.parent
-from mitogen.ssh import explain_eof
+from mitogen.ssh import eof_message_naming_python
 
 RAW_TTY_WRAPPER = 'stty raw -echo 2>/dev/null; exec '
 
@@ -33,6 +33,7 @@ def build_machinectl_argv(opts: Options, command: list) -> list:
 class Connection(mitogen.parent.Connection):
     options_class = Options
     name_prefix = 'machinectl'
+    eof_message = eof_message_naming_python
     failure_patterns = (
         (rb'No machine .* known|Failed to get shell PTY', 'machinectl: no such running machine'),
     )
@@ -42,9 +43,3 @@ class Connection(mitogen.parent.Connection):
 
     def default_name(self):
         return 'machinectl.%s' % (self.options.container,)
-
-    def connect(self, context_id):
-        try:
-            return super().connect(context_id)
-        except mitogen.parent.EofError as e:
-            raise explain_eof(self, e)

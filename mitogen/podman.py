@@ -5,7 +5,7 @@ context with a podman CLI); `podman exec --interactive` carries the boot
 protocol over the tool's stdin/stdout.
 """
 import mitogen.parent
-from mitogen.ssh import explain_eof
+from mitogen.ssh import eof_message_naming_python
 
 
 class Options(mitogen.parent.Options):
@@ -26,6 +26,7 @@ def build_podman_argv(opts: Options, command: list) -> list:
 class Connection(mitogen.parent.Connection):
     options_class = Options
     name_prefix = 'podman'
+    eof_message = eof_message_naming_python
     failure_patterns = (
         (rb'no such container|no container with name or ID', 'podman: no such container'),
         (rb'container state improper|is not running', 'podman: the container is not running'),
@@ -37,9 +38,3 @@ class Connection(mitogen.parent.Connection):
 
     def default_name(self):
         return 'podman.%s' % (self.options.container,)
-
-    def connect(self, context_id):
-        try:
-            return super().connect(context_id)
-        except mitogen.parent.EofError as e:
-            raise explain_eof(self, e)

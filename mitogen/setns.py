@@ -16,7 +16,7 @@ import subprocess
 
 import mitogen.core
 import mitogen.parent
-from mitogen.ssh import explain_eof
+from mitogen.ssh import eof_message_naming_python
 
 #: Namespaces joined, in order: user first (grants rights for the rest), mnt last.
 NAMESPACES = ('user', 'ipc', 'uts', 'net', 'pid', 'cgroup', 'mnt')
@@ -122,6 +122,7 @@ def namespaces_to_join(pid: int) -> list:
 class Connection(mitogen.parent.Connection):
     options_class = Options
     name_prefix = 'setns'
+    eof_message = eof_message_naming_python
 
     def __init__(self, options, router):
         super().__init__(options, router)
@@ -129,10 +130,6 @@ class Connection(mitogen.parent.Connection):
         self.user = None
         self.join = []
         self._setns = None
-
-    def use_tty_now(self):
-        # Makes the base class run _preexec() (our namespace entry) in the child.
-        return True
 
     def spawn(self):
         self.leader_pid = get_leader_pid(self.options)
@@ -160,12 +157,6 @@ class Connection(mitogen.parent.Connection):
     def default_name(self):
         return 'setns.%s' % (self.options.container,)
 
-    def connect(self, context_id):
-        try:
-            return super().connect(context_id)
-        except mitogen.parent.EofError as e:
-            raise explain_eof(self, e)
-
     def get_env(self):
         env = {'PATH': DEFAULT_PATH, 'LANG': 'C.UTF-8'}
         if self.user:
@@ -174,7 +165,7 @@ class Connection(mitogen.parent.Connection):
             env.update(HOME='/root', USER='root', LOGNAME='root')
         return env
 
-    def _preexec(self):
+    def preexec(self):
         # Child after fork, before exec: only plain syscalls from here on.
         pid = self.leader_pid
         fds = [(ns, os.open('/proc/%d/ns/%s' % (pid, ns), os.O_RDONLY)) for ns in self.join]

@@ -90,9 +90,25 @@ def build_ssh_argv(opts: Options, remote_command: str) -> list:
     return argv
 
 
+def eof_message_naming_python(conn, output: str) -> str:
+    """Connection.eof_message that names the interpreter when it is missing.
+
+    Shared by every method (assigned as a class attribute): the shells and
+    exec tools report a missing program in their own words, all of which
+    mention its path and "not found" or "no such file or directory".
+    """
+    python = conn.get_python_argv()[0]
+    lowered = output.lower()
+    if python in output and any(p in lowered for p in MISSING_COMMAND_PATTERNS):
+        return ('python interpreter %r not found on the target (python_path); output: %s'
+                % (python, output.strip()))
+    return mitogen.parent.Connection.eof_message(conn, output)
+
+
 class Connection(mitogen.parent.Connection):
     options_class = Options
     name_prefix = 'ssh'
+    eof_message = eof_message_naming_python
     password_patterns = (
         rb"password:",                       # "user@host's password:", "Password:"
         rb"enter passphrase for key",        # encrypted identity file
@@ -128,25 +144,3 @@ class Connection(mitogen.parent.Connection):
         if self.options.port:
             host = '%s:%s' % (host, self.options.port)
         return 'ssh.%s' % (host,)
-
-    def connect(self, context_id):
-        try:
-            return super().connect(context_id)
-        except mitogen.parent.EofError as e:
-            raise explain_eof(self, e)
-
-
-def explain_eof(conn, exc):
-    """EofError naming the interpreter when the shell could not find it.
-
-    Shared by methods that run the boot command through a shell or an exec
-    tool; returns `exc` unchanged when the output says something else.
-    """
-    output = mitogen.core.to_text(getattr(conn, '_output', b'') or b'')
-    python = conn.get_python_argv()[0]
-    lowered = output.lower()
-    if python in output and any(p in lowered for p in MISSING_COMMAND_PATTERNS):
-        return mitogen.parent.EofError(
-            'python interpreter %r not found on the target (python_path); output: %s'
-            % (python, output.strip()))
-    return exc

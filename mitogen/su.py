@@ -10,7 +10,7 @@ import re
 
 import mitogen.core
 import mitogen.parent
-from mitogen.ssh import explain_eof
+from mitogen.ssh import eof_message_naming_python
 
 #: Lowercase substrings of su password prompts (English and common locales).
 DEFAULT_PASSWORD_PROMPTS = ('password:', 'passwort:', 'mot de passe', 'contraseña', 'senha:', 'пароль')
@@ -65,6 +65,7 @@ class IncorrectPasswordMixin(object):
 class Connection(IncorrectPasswordMixin, mitogen.parent.Connection):
     options_class = Options
     name_prefix = 'su'
+    eof_message = eof_message_naming_python
     stdio_over_tty = True
     failure_patterns = (
         (rb'does not exist|unknown (login|user)', 'su: unknown target user'),
@@ -84,9 +85,3 @@ class Connection(IncorrectPasswordMixin, mitogen.parent.Connection):
 
     def default_name(self):
         return 'su.%s' % (self.options.username,)
-
-    def connect(self, context_id):
-        try:
-            return super().connect(context_id)
-        except mitogen.parent.EofError as e:
-            raise explain_eof(self, e)

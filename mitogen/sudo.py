@@ -7,7 +7,7 @@ and `Defaults requiretty` sudoers entries are satisfied.
 """
 import mitogen.core
 import mitogen.parent
-from mitogen.ssh import explain_eof
+from mitogen.ssh import eof_message_naming_python
 
 
 class Options(mitogen.parent.Options):
@@ -46,6 +46,7 @@ def build_sudo_argv(opts: Options, command: list) -> list:
 class Connection(mitogen.parent.Connection):
     options_class = Options
     name_prefix = 'sudo'
+    eof_message = eof_message_naming_python
     use_tty = True
     password_patterns = (
         rb'\[sudo\] password for [^:]*:',
@@ -67,9 +68,3 @@ class Connection(mitogen.parent.Connection):
 
     def default_name(self):
         return 'sudo.%s' % (self.options.username,)
-
-    def connect(self, context_id):
-        try:
-            return super().connect(context_id)
-        except mitogen.parent.EofError as e:
-            raise explain_eof(self, e)

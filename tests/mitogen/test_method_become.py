@@ -51,12 +51,12 @@ def test_sudo_with_password(router, login):
 
 
 def test_sudo_wrong_password(router, login):
-    fails_within(FAST, mitogen.core.Error, 'sudo password is incorrect',
+    fails_within(FAST, mitogen.parent.PasswordError, 'sudo password is incorrect',
                  router.sudo, via=login(users.SUDO_PW.name), password='not-the-password')
 
 
 def test_sudo_password_required_but_not_given(router, login):
-    fails_within(FAST, mitogen.core.Error, 'sudo password is required',
+    fails_within(FAST, mitogen.parent.PasswordError, 'sudo password is required',
                  router.sudo, via=login(users.SUDO_PW.name))
 
 
@@ -80,18 +80,18 @@ def test_su_with_password(router, login, target):
 
 
 def test_su_wrong_password(router, login):
-    fails_within(FAST, mitogen.core.Error, 'su password is incorrect',
+    fails_within(FAST, mitogen.parent.PasswordError, 'su password is incorrect',
                  router.su, via=login(users.UNPRIVILEGED.name), username=users.SU.name, password='nope')
 
 
 def test_su_password_required_but_not_given(router, login):
-    fails_within(FAST, mitogen.core.Error, 'su password is required',
+    fails_within(FAST, mitogen.parent.PasswordError, 'su password is required',
                  router.su, via=login(users.UNPRIVILEGED.name), username=users.SU.name)
 
 
 def test_su_to_account_without_shell(router, login):
     root = router.sudo(via=login(users.SUDO_NOPW.name))
-    fails_within(FAST, mitogen.core.Error, 'account has no usable shell',
+    fails_within(FAST, mitogen.parent.ConnectError, 'account has no usable shell',
                  router.su, via=root, username=users.NOLOGIN.name)
 
 
@@ -104,7 +104,7 @@ def test_ssh_sudo_su_chain(router, login, target):
 
 
 def test_sudo_missing_python(router, login):
-    fails_within(FAST, mitogen.core.Error, 'no-such-python',
+    fails_within(FAST, mitogen.parent.EofError, "python interpreter '/usr/bin/no-such-python' not found",
                  router.sudo, via=login(users.SUDO_NOPW.name), python_path='/usr/bin/no-such-python')
 
 
