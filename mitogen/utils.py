@@ -58,7 +58,10 @@ def run_with_router(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 def with_router(func: Callable[..., Any]) -> Callable[..., Any]:
     """Decorator: calling func(*args) runs func(router, *args) as run_with_router() does."""
-    return functools.update_wrapper(functools.partial(run_with_router, func), func)
+    def call_with_router(*args: Any, **kwargs: Any) -> Any:
+        return run_with_router(func, *args, **kwargs)
+    # A plain function (unlike a partial) still binds as a method.
+    return functools.update_wrapper(call_with_router, func)
 
 
 def cast(obj: Any) -> Any:
