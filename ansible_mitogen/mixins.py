@@ -404,6 +404,8 @@ class ActionModuleMixin(object):
                 if key in spec:
                     follow_up[key] = spec[key]
             reply = self._mitogen_call(target.run_module, follow_up)
+        if 'need' in reply:
+            raise self._mitogen_error('target kept asking for module code: %r' % (reply['need'],))
         if 'async' in reply:
             return {'rc': 0, 'stdout': json.dumps(reply['async']), 'stderr': ''}
         return {'rc': reply['rc'],
