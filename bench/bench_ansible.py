@@ -17,6 +17,7 @@ import json
 import os
 import resource
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -30,6 +31,7 @@ sys.path.insert(0, REPO)
 from tests.ansible import harness  # noqa: E402
 from tests.testbed import Testbed  # noqa: E402
 
+RUN_TIMEOUT = 900
 SETUPS = {"1": (1, 0), "1-9ms": (1, 9), "20": (20, 0)}
 
 SCENARIOS = {
@@ -137,7 +139,13 @@ def run_once(playbook: str, inventory: str, strategy: str, forks: int, stats_dir
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    out = proc.communicate()[0]
+    try:
+        out = proc.communicate(timeout=RUN_TIMEOUT)[0]
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGINT)  # like Ctrl+C, so it cleans up
+        out = proc.communicate(timeout=60)[0]
+        done.set()
+        raise RuntimeError("%s run hung for %ds:\n%s" % (strategy, RUN_TIMEOUT, out[-2000:]))
     wall = time.monotonic() - started
     done.set()
     sampler.join()
@@ -190,9 +198,15 @@ def main() -> int:
                 with open(playbook, "w") as fp:
                     fp.write(SCENARIOS[scenario])
                 row = {"setup": setup, "targets": n, "delay_ms": delay, "scenario": scenario}
-                for label, strategy in (("vanilla", harness.VANILLA), ("mitogen", harness.MITOGEN)):
-                    row[label] = best([run_once(playbook, inventory, strategy, max(5, n), stats_dir)
-                                       for _ in range(args.repeat)])
+                try:
+                    for label, strategy in (("vanilla", harness.VANILLA), ("mitogen", harness.MITOGEN)):
+                        row[label] = best([run_once(playbook, inventory, strategy, max(5, n), stats_dir)
+                                           for _ in range(args.repeat)])
+                except RuntimeError as exc:
+                    row["error"] = str(exc)
+                    results.append(row)
+                    print("%-6s %-14s FAILED: %s" % (setup, scenario, exc), flush=True)
+                    continue
                 row["speedup"] = round(row["vanilla"]["wall_s"] / row["mitogen"]["wall_s"], 2)
                 row["cpu_ratio"] = round(row["vanilla"]["cpu_s"] / max(row["mitogen"]["cpu_s"], 1e-3), 2)
                 row["wire_ratio"] = round(row["vanilla"]["wire_bytes"] / max(row["mitogen"]["wire_bytes"], 1), 2)
