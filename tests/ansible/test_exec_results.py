@@ -1,6 +1,6 @@
 """Task results under mitogen equal vanilla's, field by field.
 
-Controller-side: runs playbooks/exec_results.yml at -v (so `invocation` is
+Controller-side: runs playbooks/_exec_results.yml at -v (so `invocation` is
 included) under vanilla `linear` and `mitogen_linear`, with a callback that
 dumps every result, and compares them after dropping fields that differ
 between any two runs (timestamps, temp paths).
@@ -23,7 +23,7 @@ TRANSPORT_NOISE = {"module_stderr", "stderr", "stderr_lines"}
 def _run(strategy, inventory, out):
     env = {"ANSIBLE_CALLBACK_PLUGINS": CALLBACK_DIR, "ANSIBLE_CALLBACKS_ENABLED": "exec_results",
            "MITOGEN_EXEC_RESULTS": str(out)}
-    result = harness.run_playbook("exec_results.yml", inventory, strategy=strategy, args=["-v"], env=env)
+    result = harness.run_playbook("_exec_results.yml", inventory, strategy=strategy, args=["-v"], env=env)
     assert result.rc == 0, result.describe()
     with open(out) as fp:
         return json.load(fp)
@@ -44,7 +44,7 @@ def test_results_identical(inventory, tmp_path):
     ours = _run(harness.MITOGEN, inventory, tmp_path / "mitogen.json")
     assert [row[:3] for row in ours] == [row[:3] for row in vanilla]
     # the comparison must cover real results, not empty dumps
-    assert len(vanilla) >= 22
+    assert len(vanilla) >= 20
     assert vanilla[0][3]["stdout"] == "hello" and "invocation" in vanilla[0][3]
     for (host, task, status, want), (_, _, _, got) in zip(vanilla, ours):
         # raw and script output: vanilla's ssh appends "Shared connection ... closed."

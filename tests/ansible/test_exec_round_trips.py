@@ -1,6 +1,6 @@
 """Round trips per task under mitogen_linear, counted exactly.
 
-Controller-side: runs playbooks/exec_round_trips.yml with
+Controller-side: runs playbooks/_exec_round_trips.yml with
 $MITOGEN_EXEC_TRACE set, so ActionModuleMixin logs every call it makes to
 the target ('call' waits for a reply; 'send' does not), then checks the
 per-task budget from issue 4: 1 round trip per simple task, 2 per copied or
@@ -25,7 +25,7 @@ BUDGET = {
 @pytest.mark.timeout(300)
 def test_round_trips_per_task(inventory, tmp_path):
     trace = tmp_path / "trace.tsv"
-    result = harness.run_playbook("exec_round_trips.yml", inventory, strategy=harness.MITOGEN,
+    result = harness.run_playbook("_exec_round_trips.yml", inventory, strategy=harness.MITOGEN,
                                   env={"MITOGEN_EXEC_TRACE": str(trace)})
     assert result.rc == 0, result.describe()
     calls = collections.Counter()
