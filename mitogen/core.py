@@ -340,6 +340,15 @@ class _Decoder(object):
         self.pos = end
         return self.data[p:end]
 
+    def blob(self, n):
+        # Copied once, straight into the Blob (slicing first would copy twice).
+        p = self.pos
+        if p + n > len(self.data):
+            raise StreamError('truncated serialized data')
+        self.pos = p + n
+        with memoryview(self.data) as view:
+            return Blob(view[p:p + n])
+
     def u32(self):
         return _L.unpack(self.take(4))[0]
 
@@ -380,7 +389,7 @@ class _Decoder(object):
         if tag == T_BYTES:
             return self.take(self.u32())
         if tag == T_BLOB:
-            return Blob(self.take(self.u32()))
+            return self.blob(self.u32())
         if tag == T_FLOAT:
             return _D.unpack(self.take(8))[0]
         if tag == T_SECRET:

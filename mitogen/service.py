@@ -311,7 +311,7 @@ class FileService(Service):
                         break
                     digest.update(chunk)
                     window.acquire(len(chunk))
-                    sender.send(Blob(chunk))
+                    sender.send(chunk)   # bytes: Blob(chunk) would copy it once more
             sender.send(('done', digest.hexdigest()))
         except Exception as e:
             LOG.error('file transfer to %r failed: %s', sender, e)

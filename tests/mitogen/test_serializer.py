@@ -57,6 +57,8 @@ def test_refuses_deep_nesting():
 @pytest.mark.parametrize('data', [
     b'', b'Q', b's\x00\x00\x00\x10abc', b'i\x00', b'l\xff\xff\xff\xff', b'NN', b'd\x00\x00\x00\x01N',
     b's\x00\x00\x00\x02\xff\xfe',
+    # blob and bytes whose length runs past the end
+    encode(mitogen.core.Blob(b'abcdef'))[:-1], encode(b'abcdef')[:-1],
     # pickle opcodes must not mean anything to us
     b'\x80\x04\x95\x00\x00\x00\x00\x00\x00\x00\x00\x8c\x08builtins\x94\x8c\x04eval\x94\x93\x94.',
 ])
