@@ -8,6 +8,7 @@ import textwrap
 import pytest
 
 import mitogen.core
+import mitogen.master
 import mitogen.utils
 from tests.mitogen import funcs
 
@@ -157,3 +158,16 @@ def test_main_profiling_writes_stats_for_master_and_children(tmp_path):
         for path in stats:
             if os.path.exists(path):
                 os.unlink(path)
+
+
+def test_master_router_owns_a_broker_unless_given_one():
+    own = mitogen.master.Router()
+    shared = mitogen.master.Broker()
+    given = mitogen.master.Router(shared)
+    try:
+        assert own.broker is not shared and own.broker._thread.is_alive()
+        assert given.broker is shared
+    finally:
+        for broker in (own.broker, shared):
+            broker.shutdown()
+            broker.join(10)
