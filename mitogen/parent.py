@@ -201,6 +201,9 @@ class Connection(object):
     password_patterns = ()
     #: (regex, message) pairs: output matching regex means the attempt failed.
     failure_patterns = ()
+    #: Regexes (bytes, case-insensitive): output saying the password was refused
+    #: (e.g. su's "Authentication failure"); raises PasswordError.
+    incorrect_patterns = ()
     password_required_msg = 'a password is required but none was given'
     password_incorrect_msg = 'the password was refused'
     #: Prefix of the default context name.
@@ -335,6 +338,10 @@ class Connection(object):
     def _scan_output(self, data: bytes) -> None:
         self._output += data
         text = self._output[self._scanned:]
+        for pattern in self.incorrect_patterns:
+            if re.search(pattern, text, re.I):
+                raise PasswordError(self.password_incorrect_msg if self._password_sent
+                                    else self.password_required_msg)
         for pattern, message in self.failure_patterns:
             if re.search(pattern, text, re.I):
                 raise ConnectError('%s: %s' % (message, mitogen.core.to_text(self._output).strip()))

@@ -132,3 +132,19 @@ def test_boot_command_survives_posix_shell(router):
     ctx = ViaShell(options, router).connect(router.allocate_id())
     assert ctx.call(funcs.add, 2, 2) == 4
     assert len(mitogen.parent.get_stage1_argument()) < 2048
+
+
+class FakeSuOnPipes(FakeSudo):
+    """Prompts and answers on stdin/stdout; refusal recognised by incorrect_patterns."""
+    use_tty = False
+    password_patterns = (rb'password:',)
+    failure_patterns = ()
+    incorrect_patterns = (rb'authentication failure',)
+    password_incorrect_msg = 'fake su: wrong password'
+
+
+def test_incorrect_patterns_raise_password_error(router, scripts):
+    with pytest.raises(mitogen.parent.PasswordError, match='fake su: wrong password'):
+        _connect(router, FakeSuOnPipes, scripts['su'], password='nope')
+    ctx = _connect(router, FakeSuOnPipes, scripts['su'], password='s3cret')
+    assert ctx.call(funcs.add, 2, 3) == 5
