@@ -35,8 +35,7 @@ display = Display()
 SMALL_FILE_LIMIT = 512 * 1024
 LOCAL_TRANSPORTS = ('local', 'mitogen_local')
 TTY_TRANSPORTS = ('ssh', 'mitogen_ssh')
-
-
+# fetch reads files back in chunks of this size, this many in flight.
 FETCH_CHUNK = 1024 * 1024
 FETCH_WINDOW = 4
 
@@ -207,7 +206,8 @@ class ActionModuleMixin(object):
         if executable:
             self._connection._shell.executable = executable
         emulate_tty = (not in_data and sudoable
-                       and _transport_name(self._connection) in TTY_TRANSPORTS)
+                       and _transport_name(self._connection) in TTY_TRANSPORTS
+                       and self.get_connection_option('use_tty', True) is not False)
         if chdir is None and self._mitogen_is_local():
             chdir = self._loader.get_basedir()
         display.debug('_low_level_execute_command(): executing: %s' % (cmd,))
