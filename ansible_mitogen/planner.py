@@ -57,7 +57,10 @@ class Plan(object):
         need = reply['need']
         spec = self.spec()
         spec['manifest'] = self.bundle.manifest
-        if need != 'manifest':
+        if need == 'manifest':
+            have = set(reply.get('have') or ())
+            need = [d for d in self.bundle.sources if d[:runner.HAVE_PREFIX] not in have]
+        if need:
             spec['sources'] = {digest: self.bundle.sources[digest] for digest in need}
         return spec
 

@@ -118,14 +118,30 @@ def test_need_protocol_asks_for_manifest_then_missing_sources_only():
     spec = plan.spec()
     assert 'manifest' not in spec and 'sources' not in spec
     need_manifest, = in_fresh_interpreter([('run', (spec,))])
-    assert need_manifest == {'need': 'manifest'}
-    with_manifest = plan.answer(need_manifest)
-    assert 'sources' not in with_manifest
-    need_sources, = in_fresh_interpreter([('run', (with_manifest,))])
+    assert need_manifest == {'need': 'manifest', 'have': []}
+    # a manifest without sources makes the target list what it lacks
+    need_sources, = in_fresh_interpreter([('run', (dict(spec, manifest=plan.bundle.manifest),))])
     assert sorted(need_sources['need']) == sorted(plan.bundle.sources)
-    reply, again, = in_fresh_interpreter([('run', (plan.answer(need_sources),)), ('run', (spec,))])
+    # the usual path: the answer to 'need manifest' carries the sources too
+    first = plan.answer(need_manifest)
+    assert sorted(first['sources']) == sorted(plan.bundle.sources)
+    reply, again, = in_fresh_interpreter([('run', (first,)), ('run', (spec,))])
     assert result_json(reply)['ping'] == 'pong'
     assert result_json(again)['ping'] == 'pong'
+
+
+def test_new_module_sends_only_its_own_sources():
+    ping, command = real_module_plan('ping', {}), real_module_plan('command', {'_raw_params': 'true'})
+    ping_call = ping.answer({'need': 'manifest', 'have': []})
+    replies = in_fresh_interpreter([('run', (ping_call,)), ('run', (command.spec(),))])
+    assert replies[0]['rc'] == 0 and replies[1]['need'] == 'manifest'
+    second = command.answer(replies[1])
+    shared = set(ping.bundle.sources) & set(command.bundle.sources)
+    assert shared and not shared & set(second['sources'])
+    assert set(second['sources']) == set(command.bundle.sources) - shared
+    # with the interpreter state rebuilt, the second call runs the module
+    out = in_fresh_interpreter([('run', (ping_call,)), ('run', (second,))])[1]
+    assert result_json(out)['rc'] == 0
 
 
 def test_failing_real_module_reports_like_vanilla():
