@@ -1,0 +1,156 @@
+"""The `accel.mitogen` Ansible collection: names, location, entry points, docs.
+
+Runs on the controller (strategy process, task workers, ansible-doc).  The
+collection files under `ansible_collections/accel/mitogen/plugins/` are a
+few lines each and call into this module: `entry_point()` hands them the
+class of the matching plugin in `ansible_mitogen/plugins/` (so loading by
+FQCN and by legacy path run the same code), and `DocFragment` builds their
+documentation from that plugin's DOCUMENTATION plus, for connections, the
+options of the builtin plugin it stands in for.
+"""
+import importlib
+import json
+import os
+from typing import Any, Dict, List, Optional
+
+import ansible_mitogen
+
+NAMESPACE = "accel"
+NAME = "mitogen"
+COLLECTION = NAMESPACE + "." + NAME
+
+# Plugin type -> the class name ansible's loader looks up in a plugin file.
+PLUGIN_CLASSES = {
+    "strategy": "StrategyModule",
+    "connection": "Connection",
+    "action": "ActionModule",
+}
+
+
+def fqcn(plugin: str) -> str:
+    """Fully qualified name of one of our plugins, e.g. accel.mitogen.mitogen_linear."""
+    return COLLECTION + "." + plugin
+
+
+def bundled_collection_dir() -> str:
+    """Where pip put the collection: next to the ansible_mitogen package.
+
+    Both live in the same site-packages (or checkout), which ansible-core
+    scans for `ansible_collections/` through sys.path.
+    """
+    return os.path.join(os.path.dirname(ansible_mitogen.PACKAGE_DIR), "ansible_collections", NAMESPACE, NAME)
+
+
+def plugin_names(plugin_type: str) -> List[str]:
+    """Our plugins of one type, as named in ansible_mitogen/plugins/<type>/."""
+    directory = ansible_mitogen.plugin_paths()[plugin_type + "_plugins"]
+    return sorted(name[:-3] for name in os.listdir(directory) if name.endswith(".py") and not name.startswith("_"))
+
+
+def _split_module_name(module_name: str) -> List[str]:
+    # ansible_collections.accel.mitogen.plugins.<type>.<name>
+    parts = module_name.split(".")
+    if len(parts) != 6 or parts[:4] != ["ansible_collections", NAMESPACE, NAME, "plugins"]:
+        raise ValueError("not a module of the %s collection: %s" % (COLLECTION, module_name))
+    return parts[4:]
+
+
+def entry_point(module_name: str) -> Any:
+    """The plugin class for collection module `module_name` (pass __name__).
+
+    A subclass of the class in ansible_mitogen/plugins/, so the attributes
+    ansible's loader sets on a loaded class (_load_name = the FQCN, ...)
+    stay apart from the legacy-path copy.
+    """
+    plugin_type, name = _split_module_name(module_name)
+    class_name = PLUGIN_CLASSES[plugin_type]
+    legacy = importlib.import_module("ansible_mitogen.plugins.%s.%s" % (plugin_type, name))
+    base = getattr(legacy, class_name)
+    return type(class_name, (base,), {"__module__": module_name, "__doc__": base.__doc__})
+
+
+# -- documentation ----------------------------------------------------------
+
+# Keys a fragment may add to a collection file's DOCUMENTATION; the file
+# itself carries name and short_description (ansible-doc --list reads those
+# without loading fragments).
+_FRAGMENT_KEYS = ("description", "author", "notes", "seealso")
+
+_NOTES = {
+    "strategy": "Enable it for every play with C(strategy = %s) under C([defaults]) in ansible.cfg, or"
+                " C(ANSIBLE_STRATEGY=%s); no plugin path is needed when the Python package is installed.",
+    "connection": "Usually not set by hand: while one of our strategies runs, the builtin connection"
+                  " types are served by ours automatically. C(ansible_connection: %s) picks it explicitly.",
+}
+
+
+def _legacy_doc(plugin_type: str, name: str) -> Dict[str, Any]:
+    from ansible.parsing.plugin_docs import read_docstring
+
+    path = os.path.join(ansible_mitogen.plugin_paths()[plugin_type + "_plugins"], name + ".py")
+    return read_docstring(path, verbose=False, ignore_errors=False)["doc"] or {}
+
+
+def builtin_connection(name: str) -> Optional[str]:
+    """The builtin connection plugin whose options connection `name` accepts.
+
+    Derived from the redirect table: the builtin plugin redirected to
+    `name` if there is one (ssh -> mitogen_ssh), else `local` (su, sudo
+    and doas are not connection plugins in ansible-core).
+    """
+    from ansible_mitogen.loaders import CONNECTION_REDIRECTS
+
+    for builtin, ours in CONNECTION_REDIRECTS.items():
+        if ours == name and "." not in builtin and _builtin_connection_file(builtin):
+            return builtin
+    return "local"
+
+
+def _builtin_connection_file(builtin: str) -> Optional[str]:
+    import ansible.plugins.connection
+
+    path = os.path.join(os.path.dirname(ansible.plugins.connection.__file__), builtin + ".py")
+    return path if os.path.exists(path) else None
+
+
+def _builtin_options(builtin: str) -> Dict[str, Any]:
+    # get_docstring resolves the builtin plugin's own fragments
+    # (connection_pipelining, ...), so their options come along too.
+    from ansible.plugins.loader import fragment_loader
+    from ansible.utils.plugin_docs import get_docstring
+
+    doc = get_docstring(_builtin_connection_file(builtin), fragment_loader)[0] or {}
+    return dict(doc.get("options") or {})
+
+
+def fragment(plugin_type: str, name: str) -> Dict[str, Any]:
+    """Documentation fragment for collection plugin `name` of `plugin_type`."""
+    doc = _legacy_doc(plugin_type, name)
+    out: Dict[str, Any] = {key: doc[key] for key in _FRAGMENT_KEYS if key in doc}
+    options: Dict[str, Any] = {}
+    if plugin_type == "connection":
+        options.update(_builtin_options(builtin_connection(name)))
+    options.update(doc.get("options") or {})
+    out["options"] = options
+    note = _NOTES.get(plugin_type)
+    if note:
+        out["notes"] = list(out.get("notes") or []) + [note.replace("%s", fqcn(name))]
+    return out
+
+
+class DocFragment:
+    """Base of the collection's doc fragment `accel.mitogen.ours`.
+
+    `extends_documentation_fragment: accel.mitogen.ours.<type>_<name>` makes
+    ansible read attribute <TYPE>_<NAME>, answered here at run time.
+    """
+
+    DOCUMENTATION = "options: {}\n"
+
+    def __getattr__(self, attr: str) -> str:
+        plugin_type, _, name = attr.lower().partition("_")
+        if plugin_type not in PLUGIN_CLASSES or not name:
+            raise AttributeError(attr)
+        # JSON is YAML, and it flattens the tagged strings ansible's own
+        # loader put into the builtin plugin's options.
+        return json.dumps(fragment(plugin_type, name))
