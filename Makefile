@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # engineers add later (mitogen/ ...) are importable without reinstalling.
 PIP_INSTALL := $(PY) -m pip install -q --config-settings editable_mode=compat -e
 
-.PHONY: venv demo test lint images deps docker clean-targets
+.PHONY: venv demo test lint images deps docker clean-targets collection
 
 venv: $(VENV)/.installed
 
@@ -46,3 +46,11 @@ lint: $(VENV)/.installed-test
 
 clean-targets:
 	$(PY) -m tests.testbed down --all
+
+# Galaxy tarball of the accel.mitogen collection (pip installs it anyway).
+collection: venv
+	$(VENV)/bin/ansible-galaxy collection build ansible_collections/accel/mitogen --output-path dist --force
+
+# Make fragments of other suites (mk/debops.mk, ...); after our variables,
+# whose `?=` defaults they reuse.
+-include mk/*.mk
