@@ -113,7 +113,7 @@ def diagnose(emit: Callable[[str], None] = print) -> int:
     for key, value in rows:
         emit("%-30s %s" % (key + ":", value))
     if status == BROKEN:
-        emit("The accel.mitogen collection is missing: reinstall with `pip install %s`." % DISTRIBUTION)
+        emit("The accel.mitogen collection is missing: reinstall the %s package (non-editable pip install)." % DISTRIBUTION)
         return status
     if _is_ours(_resolve_strategy(str(strategy))):
         emit("OK: Ansible runs plays with our strategy %s." % strategy)
