@@ -170,6 +170,12 @@ def test_ansible_doc_shows_every_plugin(fresh_venv, plugin_type):
         assert ssh_options <= set(ours) and "mitogen_via" in ours
     text = fresh_venv.run([fresh_venv.bin("ansible-doc"), "-t", plugin_type, names[0]])
     assert text.returncode == 0 and names[0] in text.stdout, text.stdout
+    # --list reads short_description straight from each file's text.
+    listed = fresh_venv.run([fresh_venv.bin("ansible-doc"), "-t", plugin_type, "--list", "--json", "accel.mitogen"])
+    assert listed.returncode == 0, listed.stdout
+    shorts = json.loads(listed.stdout[listed.stdout.index("{"):])
+    assert sorted(shorts) == sorted(names)
+    assert all(short and '"' not in short for short in shorts.values()), shorts
 
 
 def test_doctor_enabled(fresh_venv, tmp_path):

@@ -1,14 +1,9 @@
-"""Connection type accel.mitogen.mitogen_su: entry point into ansible_mitogen (task workers).
-
-Same class as ansible_mitogen/plugins/connection/mitogen_su.py; its options (the
-builtin plugin's plus ours) come from the accel.mitogen.ours doc fragment.
-"""
+"""Connection type accel.mitogen.mitogen_su: entry point into ansible_mitogen, see its collection.py."""
 from ansible_mitogen.collection import entry_point
 
 DOCUMENTATION = """
 name: mitogen_su
 short_description: su as a connection hop, over Mitogen
-extends_documentation_fragment: [accel.mitogen.ours.connection_mitogen_su]
+extends_documentation_fragment: accel.mitogen.ours.connection_mitogen_su
 """
-
 Connection = entry_point(__name__)

@@ -1,14 +1,9 @@
-"""Connection type accel.mitogen.mitogen_sudo: entry point into ansible_mitogen (task workers).
-
-Same class as ansible_mitogen/plugins/connection/mitogen_sudo.py; its options (the
-builtin plugin's plus ours) come from the accel.mitogen.ours doc fragment.
-"""
+"""Connection type accel.mitogen.mitogen_sudo: entry point into ansible_mitogen, see its collection.py."""
 from ansible_mitogen.collection import entry_point
 
 DOCUMENTATION = """
 name: mitogen_sudo
 short_description: sudo as a connection hop, over Mitogen
-extends_documentation_fragment: [accel.mitogen.ours.connection_mitogen_sudo]
+extends_documentation_fragment: accel.mitogen.ours.connection_mitogen_sudo
 """
-
 Connection = entry_point(__name__)
