@@ -74,9 +74,19 @@ def test_pip_installs_the_collection_into_site_packages(fresh_venv):
     assert not os.path.exists(os.path.join(fresh_venv.site_packages(), "ansible_mitogen", "..", "tests"))
 
 
+FETCH_TASK = """
+    - fetch:
+        src: /etc/os-release
+        dest: "{{ playbook_dir }}/fetched"
+        flat: true
+"""
+
+
 def test_one_line_in_ansible_cfg_is_enough(fresh_venv, tmp_path):
     _cfg(tmp_path, "[defaults]\nstrategy = accel.mitogen.mitogen_linear\n")
-    _ok(fresh_venv.playbook(str(tmp_path), STACK_PLAY, LOCALHOST))
+    _ok(fresh_venv.playbook(str(tmp_path), STACK_PLAY + FETCH_TASK, LOCALHOST))
+    with open("/etc/os-release") as want, open(str(tmp_path / "fetched")) as got:
+        assert got.read() == want.read()
 
 
 @pytest.mark.parametrize("strategy", ["mitogen_free", "mitogen_host_pinned", "mitogen"])
