@@ -115,7 +115,17 @@ def _legacy_doc(plugin_type: str, name: str) -> Dict[str, Any]:
     from ansible.parsing.plugin_docs import read_docstring
 
     path = os.path.join(ansible_mitogen.plugin_paths()[plugin_type + "_plugins"], name + ".py")
-    return read_docstring(path, verbose=False, ignore_errors=False)["doc"] or {}
+    doc = read_docstring(path, verbose=False, ignore_errors=False)["doc"]
+    return doc or {"description": _docstring_paragraphs(path)}
+
+
+def _docstring_paragraphs(path: str) -> List[str]:
+    # Action plugins carry no DOCUMENTATION; their module docstring is it.
+    import ast
+
+    with open(path) as fp:
+        text = ast.get_docstring(ast.parse(fp.read())) or ""
+    return [" ".join(para.split()) for para in text.split("\n\n") if para.strip()]
 
 
 def builtin_connection(name: str) -> Optional[str]:

@@ -188,6 +188,16 @@ def test_ansible_doc_shows_every_plugin(fresh_venv, plugin_type):
     assert all(short and '"' not in short for short in shorts.values()), shorts
 
 
+def test_ansible_doc_for_the_action(fresh_venv):
+    # Actions have no ansible-doc type; a documentation-only module stands in.
+    name = collection.fqcn("mitogen_get_stack")
+    proc = fresh_venv.run([fresh_venv.bin("ansible-doc"), "-t", "module", "--json", name])
+    assert proc.returncode == 0, proc.stdout
+    doc = json.loads(proc.stdout)[name]
+    assert "hops used to reach this host" in " ".join(doc["doc"]["description"]), doc
+    assert "result" in doc["return"]
+
+
 def test_doctor_enabled(fresh_venv, tmp_path):
     _cfg(tmp_path, "[defaults]\nstrategy = accel.mitogen.mitogen_free\n")
     proc = fresh_venv.run([fresh_venv.python, "-m", "ansible_mitogen", "doctor"], cwd=str(tmp_path))
