@@ -16,7 +16,7 @@ import subprocess
 
 import mitogen.core
 import mitogen.parent
-from mitogen.ssh import eof_message_naming_python
+from mitogen.methodbase import eof_message_naming_python
 
 #: Namespaces joined, in order: user first (grants rights for the rest), mnt last.
 NAMESPACES = ('user', 'ipc', 'uts', 'net', 'pid', 'cgroup', 'mnt')

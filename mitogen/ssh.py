@@ -6,8 +6,8 @@ remote login shell.  The argv is built like a careful user would type it;
 output of ssh is scanned for password prompts and well-known failures so
 that every error has a clear message and arrives in bounded time.
 """
-import mitogen.core
 import mitogen.parent
+from mitogen.methodbase import eof_message_naming_python
 
 #: check_host_keys value -> ssh -o options.
 HOST_KEY_OPTIONS = {
@@ -18,17 +18,12 @@ HOST_KEY_OPTIONS = {
                '-o', 'GlobalKnownHostsFile=/dev/null'],
 }
 
-#: Lowercase texts of shells (dash, bash, busybox) and exec tools for a missing program.
-MISSING_COMMAND_PATTERNS = ('not found', 'no such file or directory')
-
 
 class Options(mitogen.parent.Options):
     def __init__(self, hostname=None, username=None, ssh_path=None, ssh_args=None, port=None,
                  check_host_keys='enforce', password=None, identity_file=None,
                  identities_only=True, compression=True, keepalive_interval=15,
                  keepalive_count=3, ssh_debug_level=None, **kwargs):
-        if password is not None:
-            password = mitogen.core.Secret(password)
         super().__init__(password=password, **kwargs)
         if not hostname:
             raise ValueError('ssh: hostname is required')
@@ -88,21 +83,6 @@ def build_ssh_argv(opts: Options, remote_command: str) -> list:
     argv += ['-o', 'ConnectTimeout=%d' % max(1, int(opts.connect_timeout))]
     argv += [opts.hostname, remote_command]
     return argv
-
-
-def eof_message_naming_python(conn, output: str) -> str:
-    """Connection.eof_message that names the interpreter when it is missing.
-
-    Shared by every method (assigned as a class attribute): the shells and
-    exec tools report a missing program in their own words, all of which
-    mention its path and "not found" or "no such file or directory".
-    """
-    python = conn.get_python_argv()[0]
-    lowered = output.lower()
-    if python in output and any(p in lowered for p in MISSING_COMMAND_PATTERNS):
-        return ('python interpreter %r not found on the target (python_path); output: %s'
-                % (python, output.strip()))
-    return mitogen.parent.Connection.eof_message(conn, output)
 
 
 class Connection(mitogen.parent.Connection):

@@ -5,20 +5,16 @@ context reached with via= (typically an ssh child).  sudo always gets a
 pseudo-terminal as controlling tty, so its password prompt can be answered
 and `Defaults requiretty` sudoers entries are satisfied.
 """
-import mitogen.core
-import mitogen.parent
-from mitogen.ssh import eof_message_naming_python
+from mitogen.methodbase import BecomeConnection, BecomeOptions
 
 
-class Options(mitogen.parent.Options):
+class Options(BecomeOptions):
+    tool = 'sudo'
+
     def __init__(self, username=None, sudo_path=None, password=None, preserve_env=None,
                  set_home=None, sudo_args=None, login=None, selinux_role=None,
                  selinux_type=None, **kwargs):
-        if password is not None:
-            password = mitogen.core.Secret(password)
-        super().__init__(password=password, **kwargs)
-        self.username = username or 'root'
-        self.sudo_path = sudo_path or 'sudo'
+        super().__init__(username, sudo_path, password=password, **kwargs)
         self.preserve_env = preserve_env
         self.set_home = set_home
         self.sudo_args = list(sudo_args or ())
@@ -27,15 +23,14 @@ class Options(mitogen.parent.Options):
         self.selinux_type = selinux_type
 
 
+#: (Options attribute, sudo flag) for the boolean switches, in argv order.
+SWITCHES = (('preserve_env', '-E'), ('set_home', '-H'), ('login', '-i'))
+
+
 def build_sudo_argv(opts: Options, command: list) -> list:
     """sudo argv running `command` (an argv list) as opts.username."""
-    argv = [opts.sudo_path, '-u', opts.username]
-    if opts.preserve_env:
-        argv.append('-E')
-    if opts.set_home:
-        argv.append('-H')
-    if opts.login:
-        argv.append('-i')
+    argv = [opts.tool_path, '-u', opts.username]
+    argv += [flag for attr, flag in SWITCHES if getattr(opts, attr)]
     if opts.selinux_role:
         argv += ['-r', opts.selinux_role]
     if opts.selinux_type:
@@ -43,10 +38,10 @@ def build_sudo_argv(opts: Options, command: list) -> list:
     return argv + opts.sudo_args + ['--'] + list(command)
 
 
-class Connection(mitogen.parent.Connection):
+class Connection(BecomeConnection):
     options_class = Options
     name_prefix = 'sudo'
-    eof_message = eof_message_naming_python
+    build_argv = staticmethod(build_sudo_argv)
     use_tty = True
     password_patterns = (
         rb'\[sudo\] password for [^:]*:',
@@ -60,11 +55,3 @@ class Connection(mitogen.parent.Connection):
         (rb'you must have a tty', 'sudo requires a tty'),
         (rb'a password is required', 'sudo password is required'),
     )
-    password_required_msg = 'sudo password is required (sudo asked for one, none was given)'
-    password_incorrect_msg = 'sudo password is incorrect'
-
-    def get_argv(self):
-        return build_sudo_argv(self.options, self.get_boot_command())
-
-    def default_name(self):
-        return 'sudo.%s' % (self.options.username,)
