@@ -74,6 +74,8 @@ def _collection_dir(plugin_path: str) -> str:
 def suggested_strategy(current: str) -> str:
     """FQCN of our counterpart of strategy `current` (linear when unknown)."""
     bare = current.rsplit(".", 1)[-1]
+    if bare in collection.plugin_names("strategy"):  # ours by short name, without its path
+        return collection.fqcn(bare)
     return collection.fqcn(COUNTERPARTS.get(bare, "mitogen_linear"))
 
 
@@ -115,10 +117,14 @@ def diagnose(emit: Callable[[str], None] = print) -> int:
     if status == BROKEN:
         emit("The accel.mitogen collection is missing: reinstall the %s package (non-editable pip install)." % DISTRIBUTION)
         return status
-    if _is_ours(_resolve_strategy(str(strategy))):
+    resolved = _resolve_strategy(str(strategy))
+    if _is_ours(resolved):
         emit("OK: Ansible runs plays with our strategy %s." % strategy)
         return ENABLED
-    emit("NOT ENABLED: strategy %r is not one of ours." % strategy)
+    if resolved:
+        emit("NOT ENABLED: strategy %r (%s) is not one of ours." % (strategy, resolved))
+    else:
+        emit("NOT ENABLED: ansible finds no strategy %r (no strategy_plugins path leads to it)." % strategy)
     for line in _advice(str(strategy), origin, C.CONFIG_FILE):
         emit(line)
     return NOT_ENABLED
@@ -127,7 +133,11 @@ def diagnose(emit: Callable[[str], None] = print) -> int:
 def _advice(strategy: str, origin: str, config_file: Optional[str]) -> List[str]:
     line = "strategy = %s" % suggested_strategy(strategy)
     target = config_file or os.path.join(os.getcwd(), "ansible.cfg")
-    out = ["Add this line under [defaults] in %s:" % target, "", "    " + line, ""]
+    if origin == config_file:
+        head = "Replace the strategy line under [defaults] in %s with:" % target
+    else:
+        head = "Add this line under [defaults] in %s:" % target
+    out = [head, "", "    " + line, ""]
     if origin.startswith("env"):
         out.append("and unset %s, which overrides ansible.cfg." % origin.split(":", 1)[-1].strip())
     return out

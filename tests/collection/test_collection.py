@@ -218,3 +218,12 @@ def test_doctor_not_enabled_says_what_to_add(fresh_venv, tmp_path):
     assert "NOT ENABLED" in proc.stdout
     assert "    strategy = accel.mitogen.mitogen_host_pinned\n" in proc.stdout
     assert "unset ANSIBLE_STRATEGY" in proc.stdout
+
+
+def test_doctor_short_name_without_path(fresh_venv, tmp_path):
+    _cfg(tmp_path, "[defaults]\nstrategy = mitogen_free\n")
+    proc = fresh_venv.run([fresh_venv.python, "-m", "ansible_mitogen", "doctor"], cwd=str(tmp_path))
+    assert proc.returncode == 1, proc.stdout
+    assert "finds no strategy 'mitogen_free'" in proc.stdout
+    assert "Replace the strategy line under [defaults] in %s" % (tmp_path / "ansible.cfg") in proc.stdout
+    assert "    strategy = accel.mitogen.mitogen_free\n" in proc.stdout
