@@ -119,3 +119,59 @@ def test_methods_declare_their_keywords():
             'selinux_role', 'selinux_type'} <= set(inspect.signature(sudo.Options.__init__).parameters)
     assert {'username', 'password', 'su_path', 'password_prompts', 'incorrect_prompts',
             'su_args'} <= set(inspect.signature(su.Options.__init__).parameters)
+
+
+def accepted_keywords(options_class):
+    """Keywords an Options class takes, walking the MRO like ansible_mitogen's filter."""
+    import inspect
+    names = set()
+    for klass in inspect.getmro(options_class):
+        init = klass.__dict__.get('__init__')
+        if init is None:
+            continue
+        params = inspect.signature(init).parameters.values()
+        names.update(p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+        if not any(p.kind == p.VAR_KEYWORD for p in params):
+            break
+    return names
+
+
+@pytest.mark.parametrize('method, own', [
+    ('podman', {'container', 'podman_path', 'username'}),
+    ('buildah', {'container', 'buildah_path', 'username'}),
+    ('lxc', {'container', 'lxc_attach_path'}),
+    ('lxd', {'container', 'lxc_path'}),
+    ('jail', {'container', 'jexec_path', 'username'}),
+    ('kubectl', {'pod', 'kubectl_path', 'kubectl_args'}),
+    ('machinectl', {'container', 'machinectl_path', 'username'}),
+    ('docker', {'container', 'image', 'docker_path', 'username'}),
+    ('su', {'username', 'password', 'su_path', 'password_prompts', 'incorrect_prompts', 'su_args'}),
+    ('doas', {'username', 'password', 'doas_path', 'password_prompts', 'incorrect_prompts'}),
+])
+def test_shared_bases_add_no_keywords(method, own):
+    """The bases' own parameters (target, tool_path, ...) are positional-only:
+    a method accepts exactly its documented keywords plus the generic ones."""
+    generic = accepted_keywords(mitogen.parent.Options)
+    options_class = mitogen.parent.import_method(method).Options
+    assert accepted_keywords(options_class) == own | generic
+    with pytest.raises(TypeError, match='tool_path'):
+        options_class(**{sorted(own - {'password', 'username'})[0]: 'x', 'tool_path': '/x'})
+
+
+def test_container_names_and_missing_target():
+    from mitogen import kubectl, lxc
+    assert lxc.Connection(lxc.Options('web1'), None).default_name() == 'lxc.web1'
+    assert kubectl.Connection(kubectl.Options(pod='api-0'), None).default_name() == 'kubectl.api-0'
+    with pytest.raises(ValueError, match='kubectl: pod is required'):
+        kubectl.Options()
+    with pytest.raises(ValueError, match='lxc: container is required'):
+        lxc.Options()
+
+
+def test_become_messages_name_the_tool():
+    conn = doas.Connection(doas.Options(username='op'), None)
+    assert conn.default_name() == 'doas.op'
+    assert conn.password_required_msg == 'doas password is required (doas asked for one, none was given)'
+    assert conn.password_incorrect_msg == 'doas password is incorrect'
+    # sudo keeps its own prompt regexes (no prompt texts to configure).
+    assert sudo.Connection(sudo.Options(), None).password_patterns == sudo.Connection.password_patterns
