@@ -5,7 +5,7 @@ target, 1 target with 9 ms added each way, 20 targets) and scenario (100
 `command: /bin/true` tasks, one task looping 100 times, 20 copy + 20
 template) it runs ansible-playbook under both strategies and records wall
 time, controller CPU (user+sys of the process tree), peak controller memory
-(RSS summed over the process tree, sampled) and bytes on the wire (counted
+(PSS summed over the process tree, sampled) and bytes on the wire (counted
 by the test bed's relay, which every ssh connection goes through).  Prints
 ratios and writes JSON to bench/results/.
 
@@ -82,32 +82,40 @@ def write_inventory(bed: Testbed, delay_ms: int, stats_dir: str, path: str) -> N
         fp.write("\n".join(lines) + "\n")
 
 
-def tree_rss(root: int) -> int:
-    """Bytes of RSS summed over `root` and all its descendants."""
+def _pss(pid: int) -> int:
+    """Proportional set size: shared pages split between their users, so
+    forked workers are not counted as full copies of their parent."""
+    try:
+        with open("/proc/%d/smaps_rollup" % pid) as fp:
+            for line in fp:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def tree_memory(root: int) -> int:
+    """Bytes of PSS summed over `root` and all its descendants."""
     parents: Dict[int, int] = {}
-    rss: Dict[int, int] = {}
-    page = os.sysconf("SC_PAGE_SIZE")
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
         try:
             with open("/proc/%s/stat" % name) as fp:
-                fields = fp.read().rsplit(")", 1)[1].split()
-            with open("/proc/%s/statm" % name) as fp:
-                rss[int(name)] = int(fp.read().split()[1]) * page
-            parents[int(name)] = int(fields[1])
+                parents[int(name)] = int(fp.read().rsplit(")", 1)[1].split()[1])
         except (OSError, IndexError, ValueError):
             continue
-    total, stack, seen = 0, [root], set()
     children: Dict[int, List[int]] = {}
     for pid, ppid in parents.items():
         children.setdefault(ppid, []).append(pid)
+    total, stack, seen = 0, [root], set()
     while stack:
         pid = stack.pop()
         if pid in seen:
             continue
         seen.add(pid)
-        total += rss.get(pid, 0)
+        total += _pss(pid)
         stack.extend(children.get(pid, []))
     return total
 
@@ -135,7 +143,7 @@ def run_once(playbook: str, inventory: str, strategy: str, forks: int, stats_dir
 
     def sample() -> None:
         while not done.wait(0.1):
-            peak[0] = max(peak[0], tree_rss(proc.pid))
+            peak[0] = max(peak[0], tree_memory(proc.pid))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -161,7 +169,7 @@ def run_once(playbook: str, inventory: str, strategy: str, forks: int, stats_dir
             stats = json.load(fp)
         wire += stats["to_target"] + stats["from_target"]
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3), "peak_rss_mb": round(peak[0] / 2**20, 1),
+    return {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3), "peak_pss_mb": round(peak[0] / 2**20, 1),
             "wire_bytes": wire}
 
 
@@ -214,9 +222,9 @@ def main() -> int:
                 print("%-6s %-14s vanilla %7.2fs %6.2fcpu %6.0fMB %9dB | mitogen %7.2fs %6.2fcpu %6.0fMB %9dB"
                       " | x%.2f wall, x%.2f cpu, x%.2f wire" % (
                           setup, scenario,
-                          row["vanilla"]["wall_s"], row["vanilla"]["cpu_s"], row["vanilla"]["peak_rss_mb"],
+                          row["vanilla"]["wall_s"], row["vanilla"]["cpu_s"], row["vanilla"]["peak_pss_mb"],
                           row["vanilla"]["wire_bytes"],
-                          row["mitogen"]["wall_s"], row["mitogen"]["cpu_s"], row["mitogen"]["peak_rss_mb"],
+                          row["mitogen"]["wall_s"], row["mitogen"]["cpu_s"], row["mitogen"]["peak_pss_mb"],
                           row["mitogen"]["wire_bytes"],
                           row["speedup"], row["cpu_ratio"], row["wire_ratio"]), flush=True)
     out = os.path.join(REPO, "bench", "results", "ansible-%s.json" % time.strftime("%Y%m%d-%H%M%S"))
