@@ -24,12 +24,14 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 import zlib
 from typing import Any, List, Optional, Tuple
 
 LOG = logging.getLogger(__name__)
 
 DEFAULT_POOL_SIZE = 16
+STOP_GRACE = 10.0  # seconds multiplexers get to disconnect their targets
 
 
 class Multiplexer:
@@ -206,11 +208,9 @@ def stop() -> None:
             os.close(mux.death_pipe)
         except OSError:
             pass
+    deadline = time.monotonic() + STOP_GRACE
     for mux in _multiplexers:
-        try:
-            os.waitpid(mux.pid, 0)
-        except (ChildProcessError, OSError):
-            pass
+        _reap(mux.pid, deadline)
     del _multiplexers[:]
     if _socket_dir and os.path.isdir(_socket_dir):
         for name in os.listdir(_socket_dir):
@@ -222,6 +222,24 @@ def stop() -> None:
             os.rmdir(_socket_dir)
         except OSError:
             pass
+
+
+def _reap(pid: int, deadline: float) -> None:
+    """Wait for a multiplexer to exit; SIGKILL it if it outlives `deadline`
+    (a stuck shutdown must not hang the controller's exit)."""
+    while True:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if done:
+            return
+        if time.monotonic() > deadline:
+            LOG.warning("multiplexer pid %d did not exit in time; killing it", pid)
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return
+        time.sleep(0.05)
 
 
 def client(host: str) -> Tuple[Any, Any]:
