@@ -8,6 +8,7 @@ import glob
 import json
 import os
 import re
+import shutil
 
 import pytest
 import yaml
@@ -105,6 +106,16 @@ def test_legacy_strategy_plugins_path(fresh_venv, tmp_path):
     _cfg(tmp_path, "[defaults]\n%s\nstrategy = mitogen_linear\n" % "\n".join(settings))
     play = STACK_PLAY.replace("accel.mitogen.mitogen_get_stack", "mitogen_get_stack")
     _ok(fresh_venv.playbook(str(tmp_path), play, LOCALHOST))
+
+
+@pytest.mark.parametrize("connection,method", [("mitogen_local", "local"), ("mitogen_sudo", "sudo")])
+def test_controller_connection_by_fqcn(fresh_venv, tmp_path, connection, method):
+    if method == "sudo" and (os.geteuid() != 0 or not shutil.which("sudo")):
+        pytest.skip("needs root and sudo on the controller")
+    _cfg(tmp_path, "[defaults]\nstrategy = accel.mitogen.mitogen_linear\n")
+    inventory = LOCALHOST.replace("ansible_connection=local", "ansible_user=nobody ansible_connection="
+                                  + collection.fqcn(connection))
+    _ok(fresh_venv.playbook(str(tmp_path), STACK_PLAY, inventory), method=method)
 
 
 def test_connection_by_fqcn_over_ssh(fresh_venv, tmp_path, testbed):
