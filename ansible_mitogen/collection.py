@@ -128,7 +128,7 @@ def _docstring_paragraphs(path: str) -> List[str]:
     return [" ".join(para.split()) for para in text.split("\n\n") if para.strip()]
 
 
-def builtin_connection(name: str) -> Optional[str]:
+def builtin_connection(name: str) -> str:
     """The builtin connection plugin whose options connection `name` accepts.
 
     Derived from the redirect table: the builtin plugin redirected to
@@ -202,5 +202,6 @@ class DocFragment:
         if plugin_type not in PLUGIN_CLASSES or not name:
             raise AttributeError(attr)
         # JSON is YAML, and it flattens the tagged strings ansible's own
-        # loader put into the builtin plugin's options.
-        return json.dumps(fragment(plugin_type, name))
+        # loader put into the builtin plugin's options; str() anything else
+        # rather than fail loading the plugin over its documentation.
+        return json.dumps(fragment(plugin_type, name), default=str)
