@@ -1,0 +1,178 @@
+"""Benchmark: DebOps common.yml under vanilla Ansible and under mitogen_linear.
+
+Runs on the controller against DebOps-ready test-bed containers
+(tests/debops/image.py).  For 1 target and for 10 targets at once it runs
+common.yml twice per engine on fresh containers (first run: everything
+changes; second run: idempotent) and records wall time, controller CPU
+(user+sys of the whole process tree, from RUSAGE_CHILDREN) and peak
+controller memory (PSS summed over the process tree, sampled).  Prints
+ratios, writes JSON to bench/results/ and, with matplotlib, a PNG to
+docs/img/.
+
+    .venv/bin/python bench/bench_debops.py [--targets 1,10] [--engines linear,mitogen_linear]
+"""
+import argparse
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import threading
+import time
+from typing import Any, Dict, List
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from bench_ansible import tree_memory  # noqa: E402  (PSS of the process tree)
+from tests.ansible import harness  # noqa: E402
+from tests.debops import debops_run, image  # noqa: E402
+
+RUN_TIMEOUT = 3600
+RESULTS = os.path.join(REPO, "bench", "results", "debops.json")
+LOG_DIR = os.environ.get("BENCH_DEBOPS_LOGS", "/tmp")
+PLOT = os.path.join(REPO, "docs", "img", "bench-debops.png")
+
+
+def measured_run(inventory: str, strategy: str, secret_root: str, forks: int, log_path: str) -> Dict[str, Any]:
+    """One common.yml run with wall time, tree CPU and peak tree PSS; output to `log_path`."""
+    os.makedirs(secret_root, exist_ok=True)
+    env = harness.environment(strategy, debops_run.environment_extra(secret_root, forks))
+    argv = [harness.ansible_bin(), "-i", debops_run.INVENTORY_DIR, "-i", inventory, debops_run.playbook()]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    log = open(log_path, "w")
+    proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.25):
+            peak[0] = max(peak[0], tree_memory(proc.pid))
+
+    threading.Thread(target=sample, daemon=True).start()
+    try:
+        proc.wait(timeout=RUN_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+        raise RuntimeError("%s hung, see %s" % (strategy, log_path))
+    finally:
+        done.set()
+        log.close()
+    with open(log_path) as fp:
+        out = fp.read()
+    wall = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    recap = harness.parse_recap(out)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "peak_pss_mb": round(peak[0] / 2**20, 1),
+            "rc": proc.returncode, "recap": recap}
+
+
+def bench_setup(n: int, strategy: str, forks: int) -> Dict[str, Any]:
+    """First and second run of one engine on n fresh targets."""
+    with image.up(n) as tb:
+        secret_root = os.path.join(tb.workdir, "secret")
+        row: Dict[str, Any] = {"targets": n, "engine": strategy, "forks": forks}
+        for which in debops_run.PASSES:
+            log_path = os.path.join(LOG_DIR, "debops-%d-%s-%s.log" % (n, strategy, which))
+            row[which] = measured_run(tb.inventory, strategy, secret_root, forks, log_path)
+            print("%2d targets %-15s %-6s %s" % (n, strategy, which, {
+                k: v for k, v in row[which].items() if k != "recap"}), flush=True)
+    return row
+
+
+def save_reference(rows: List[Dict[str, Any]]) -> None:
+    """Vanilla's clean 1-target recaps become the CI reference."""
+    for row in rows:
+        if row["targets"] != 1 or row["engine"] != harness.VANILLA:
+            continue
+        for which in debops_run.PASSES:
+            run = row[which]
+            recap = next(iter(run["recap"].values()), {})
+            if run["rc"] == 0 and not recap.get("failed"):
+                debops_run.save_reference(which, recap, run["wall_s"])
+                print("reference saved:", debops_run.reference_path(which))
+
+
+def ratios(rows: List[Dict[str, Any]]) -> List[str]:
+    lines = []
+    by_key = {(r["targets"], r["engine"]): r for r in rows}
+    for n in sorted({r["targets"] for r in rows}):
+        vanilla, ours = by_key.get((n, harness.VANILLA)), by_key.get((n, harness.MITOGEN))
+        if not (vanilla and ours):
+            continue
+        for which in debops_run.PASSES:
+            v, o = vanilla[which], ours[which]
+            lines.append("%2d targets %-6s wall %6.1f -> %6.1f s (%+.0f%%)  cpu %6.1f -> %6.1f s  pss %5.0f -> %5.0f MiB" % (
+                n, which, v["wall_s"], o["wall_s"], 100.0 * (o["wall_s"] - v["wall_s"]) / v["wall_s"],
+                v["cpu_s"], o["cpu_s"], v["peak_pss_mb"], o["peak_pss_mb"]))
+    return lines
+
+
+def plot(rows: List[Dict[str, Any]]) -> None:
+    try:
+        import matplotlib
+    except ImportError:
+        print("matplotlib missing: no plot")
+        return
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    metrics = (("wall_s", "wall time (s)"), ("cpu_s", "controller CPU (s)"), ("peak_pss_mb", "peak controller PSS (MiB)"))
+    labels = ["%d target%s, %s run" % (n, "s" if n > 1 else "", which)
+              for n in sorted({r["targets"] for r in rows}) for which in debops_run.PASSES]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(15, 4.5))
+    width = 0.38
+    for ax, (key, title) in zip(axes, metrics):
+        for offset, engine in ((-width / 2, harness.VANILLA), (width / 2, harness.MITOGEN)):
+            values = [r[which][key] for n in sorted({r["targets"] for r in rows})
+                      for r in rows if r["targets"] == n and r["engine"] == engine for which in debops_run.PASSES]
+            if len(values) == len(labels):
+                ax.bar([i + offset for i in range(len(labels))], values, width, label=engine)
+        ax.set_title(title)
+        ax.set_xticks(range(len(labels)))
+        ax.set_xticklabels(labels, rotation=20, ha="right", fontsize=8)
+    axes[0].legend()
+    fig.suptitle("DebOps common.yml, vanilla linear vs mitogen_linear (2 cores, loopback ssh)")
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(PLOT), exist_ok=True)
+    fig.savefig(PLOT, dpi=90)
+    print("plot:", PLOT)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--targets", default="1,10")
+    parser.add_argument("--engines", default="%s,%s" % (harness.VANILLA, harness.MITOGEN))
+    parser.add_argument("--forks", type=int, default=10)
+    parser.add_argument("--save-reference", action="store_true",
+                        help="store vanilla's 1-target recaps as tests/debops/reference")
+    parser.add_argument("--out", default=RESULTS)
+    parser.add_argument("--plot-only", action="store_true", help="redraw the PNG from the JSON")
+    args = parser.parse_args()
+    if args.plot_only:
+        with open(RESULTS) as fp:
+            plot(json.load(fp)["rows"])
+        return 0
+    image.ensure()
+    rows = []
+    for n in (int(x) for x in args.targets.split(",")):
+        for engine in args.engines.split(","):
+            rows.append(bench_setup(n, engine, args.forks))
+    if args.save_reference:
+        save_reference(rows)
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, "w") as fp:
+        json.dump({"when": time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime()), "cpus": os.cpu_count(),
+                   "rows": rows}, fp, indent=1, sort_keys=True)
+    print("\n".join(ratios(rows)))
+    plot(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
