@@ -1,0 +1,184 @@
+"""Draws the PNG plots of docs/benchmarks.md from the JSON in bench/results/.
+
+A docs tool run by hand on the controller (needs matplotlib, which is not a
+runtime dependency: `.venv/bin/pip install matplotlib`).  Reads the newest
+`ansible-*.json` written by bench_ansible.py and every `debops*.json`
+written by bench_debops.py, and writes into docs/img/:
+
+* ansible-wall.png: wall time, vanilla vs ours, per setup and scenario;
+* ansible-wire.png: bytes on the wire (relay counters), log scale;
+* ansible-controller.png: controller CPU and peak PSS of the process tree;
+* debops-wall.png: DebOps common.yml wall time, first and second run.
+
+    .venv/bin/python bench/plot.py [--results bench/results] [--out docs/img]
+"""
+import argparse
+import glob
+import json
+import os
+import sys
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ENGINES = (("vanilla", "vanilla (linear, pipelining)", "#8c8c8c"),
+           ("mitogen", "ours (mitogen_linear)", "#2a7ab9"))
+MACHINE = "2 cores, Debian 12, Python 3.11, ansible-core 2.19, targets over loopback ssh"
+
+Row = Dict[str, Any]
+
+
+def newest(pattern: str) -> Optional[str]:
+    """Newest file matching `pattern` (names carry a sortable timestamp)."""
+    paths = sorted(glob.glob(pattern))
+    return paths[-1] if paths else None
+
+
+def ansible_rows(path: str) -> List[Row]:
+    """Rows of a bench_ansible.py result that measured both engines."""
+    with open(path) as fp:
+        return [r for r in json.load(fp)["results"] if "error" not in r]
+
+
+def debops_rows(paths: Sequence[str]) -> Dict[Tuple[int, str], Row]:
+    """bench_debops.py rows of several files, keyed by (targets, engine); later files win."""
+    rows: Dict[Tuple[int, str], Row] = {}
+    for path in sorted(paths, key=os.path.getmtime):
+        with open(path) as fp:
+            for row in json.load(fp)["rows"]:
+                rows[(row["targets"], row["engine"])] = row
+    return rows
+
+
+def grouped_bars(ax: Any, labels: List[str], series: List[Tuple[str, str, List[float]]],
+                 value_format: str = "%.1f") -> None:
+    """Bars side by side per label; each bar carries its value."""
+    width = 0.8 / len(series)
+    for i, (name, color, values) in enumerate(series):
+        xs = [x + (i - (len(series) - 1) / 2) * width for x in range(len(labels))]
+        bars = ax.bar(xs, values, width, label=name, color=color)
+        ax.bar_label(bars, [value_format % v for v in values], fontsize=7, padding=1)
+    ax.set_xticks(range(len(labels)))
+    ax.set_xticklabels(labels, fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+
+
+def scenario_label(row: Row) -> str:
+    setup = {"1": "1 target", "1-9ms": "1 target\n+9 ms each way", "20": "20 targets"}.get(row["setup"], row["setup"])
+    return "%s\n%s" % (row["scenario"], setup)
+
+
+def engine_series(rows: List[Row], key: str, scale: float = 1.0) -> List[Tuple[str, str, List[float]]]:
+    return [(label, color, [r[engine][key] * scale for r in rows]) for engine, label, color in ENGINES]
+
+
+def save(fig: Any, out_dir: str, name: str) -> str:
+    path = os.path.join(out_dir, name)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    print("wrote", os.path.relpath(path, REPO))
+    return path
+
+
+def by_setup(rows: List[Row]) -> List[List[Row]]:
+    """Rows split per setup, in first-seen order (each panel gets its own scale)."""
+    groups: Dict[str, List[Row]] = {}
+    for r in rows:
+        groups.setdefault(r["setup"], []).append(r)
+    return list(groups.values())
+
+
+def plot_ansible_wall(plt: Any, rows: List[Row], out_dir: str) -> str:
+    groups = by_setup(rows)
+    fig, axes = plt.subplots(1, len(groups), figsize=(max(6, 1.9 * len(rows)), 4.4), squeeze=False,
+                             gridspec_kw={"width_ratios": [len(g) for g in groups]})
+    for ax, group in zip(axes[0], groups):
+        grouped_bars(ax, [scenario_label(r) for r in group], engine_series(group, "wall_s"), "%.0f")
+        ax.margins(y=0.12)
+        for x, r in enumerate(group):
+            # The ratio under each pair is what the page's tables quote.
+            ax.annotate("x%.1f" % (r["vanilla"]["wall_s"] / r["mitogen"]["wall_s"]), (x, 0),
+                        xytext=(0, -44), textcoords="offset points", ha="center", fontsize=8, weight="bold")
+    axes[0][0].set_ylabel("wall time (s), lower is better")
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle("ansible-playbook wall time (speed-up in bold) -- " + MACHINE, fontsize=9)
+    return save(fig, out_dir, "ansible-wall.png")
+
+
+def plot_ansible_wire(plt: Any, rows: List[Row], out_dir: str) -> Optional[str]:
+    rows = [r for r in rows if r["vanilla"].get("wire_bytes") and r["mitogen"].get("wire_bytes")]
+    if not rows:
+        return None
+    fig, ax = plt.subplots(figsize=(max(6, 1.5 * len(rows)), 4.2))
+    grouped_bars(ax, [scenario_label(r) for r in rows], engine_series(rows, "wire_bytes", 1e-6), "%.2f")
+    ax.set_yscale("log")
+    ax.set_ylabel("MB through the ssh relay (log scale)")
+    ax.set_title("Bytes on the wire, both directions\n" + MACHINE, fontsize=9)
+    ax.legend(fontsize=8)
+    return save(fig, out_dir, "ansible-wire.png")
+
+
+def plot_ansible_controller(plt: Any, rows: List[Row], out_dir: str) -> str:
+    groups = by_setup(rows)
+    fig, axes = plt.subplots(2, len(groups), figsize=(max(6, 1.9 * len(rows)), 7), squeeze=False,
+                             gridspec_kw={"width_ratios": [len(g) for g in groups]})
+    metrics = (("cpu_s", "controller CPU (s)\nuser+sys, process tree", "%.1f"),
+               ("peak_pss_mb", "peak controller memory\n(MiB PSS, process tree)", "%.0f"))
+    for line, (key, title, value_format) in enumerate(metrics):
+        for ax, group in zip(axes[line], groups):
+            grouped_bars(ax, [scenario_label(r) for r in group], engine_series(group, key), value_format)
+            ax.margins(y=0.12)
+        axes[line][0].set_ylabel(title)
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle("Controller cost -- " + MACHINE, fontsize=9)
+    return save(fig, out_dir, "ansible-controller.png")
+
+
+def plot_debops(plt: Any, rows: Dict[Tuple[int, str], Row], out_dir: str) -> Optional[str]:
+    engines = (("linear", ENGINES[0][1], ENGINES[0][2]), ("mitogen_linear", ENGINES[1][1], ENGINES[1][2]))
+    counts = sorted({n for n, engine in rows if all((n, e) in rows for e, _, _ in engines)})
+    if not counts:
+        return None
+    cells = [(n, which) for n in counts for which in ("first", "second")]
+    labels = ["%d target%s\n%s run" % (n, "s" if n > 1 else "", which) for n, which in cells]
+    series = [(label, color, [rows[(n, engine)][which]["wall_s"] for n, which in cells])
+              for engine, label, color in engines]
+    fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(cells)), 4.2))
+    grouped_bars(ax, labels, series, "%.0f")
+    ax.set_ylabel("wall time (s), lower is better")
+    ax.set_title("DebOps common.yml wall time\n" + MACHINE, fontsize=9)
+    ax.legend(fontsize=8)
+    return save(fig, out_dir, "debops-wall.png")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--results", default=os.path.join(REPO, "bench", "results"))
+    parser.add_argument("--out", default=os.path.join(REPO, "docs", "img"))
+    parser.add_argument("--ansible", help="bench_ansible.py JSON (default: newest ansible-*.json in --results)")
+    args = parser.parse_args()
+    try:
+        import matplotlib
+    except ImportError:
+        sys.stderr.write("matplotlib is missing: .venv/bin/pip install matplotlib\n")
+        return 2
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    os.makedirs(args.out, exist_ok=True)
+    ansible_json = args.ansible or newest(os.path.join(args.results, "ansible-*.json"))
+    if ansible_json:
+        rows = ansible_rows(ansible_json)
+        print("ansible: %d rows from %s" % (len(rows), os.path.relpath(ansible_json, REPO)))
+        if rows:
+            plot_ansible_wall(plt, rows, args.out)
+            plot_ansible_wire(plt, rows, args.out)
+            plot_ansible_controller(plt, rows, args.out)
+    debops = debops_rows(glob.glob(os.path.join(args.results, "debops*.json")))
+    if debops:
+        plot_debops(plt, debops, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
