@@ -8,7 +8,7 @@ from mitogen.methodbase import ContainerOptions, ToolConnection, flag_with_user
 
 
 class Options(ContainerOptions):
-    method = tool = 'buildah'
+    method = 'buildah'
 
     def __init__(self, container=None, buildah_path=None, username=None, **kwargs):
         super().__init__(container, buildah_path, username, **kwargs)
@@ -20,7 +20,6 @@ def build_buildah_argv(opts: Options, command: list) -> list:
 
 class Connection(ToolConnection):
     options_class = Options
-    name_prefix = 'buildah'
     build_argv = staticmethod(build_buildah_argv)
     failure_patterns = (
         (rb'container not known|error reading build container', 'buildah: no such container'),

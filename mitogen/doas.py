@@ -9,7 +9,7 @@ from mitogen.methodbase import BecomeConnection, BecomeOptions
 
 
 class Options(BecomeOptions):
-    tool = 'doas'
+    method = 'doas'
     default_password_prompts = ('password:',)
     default_incorrect_prompts = ('authentication failed', 'authentication failure')
 
@@ -24,7 +24,6 @@ def build_doas_argv(opts: Options, command: list) -> list:
 
 class Connection(BecomeConnection):
     options_class = Options
-    name_prefix = 'doas'
     build_argv = staticmethod(build_doas_argv)
     use_tty = True
     failure_patterns = (

@@ -9,7 +9,7 @@ from mitogen.methodbase import ContainerOptions, ToolConnection, flag_with_user
 
 
 class Options(ContainerOptions):
-    method = tool = 'docker'
+    method = 'docker'
     target_keyword = 'container or image'
 
     def __init__(self, container=None, image=None, docker_path=None, username=None, **kwargs):
@@ -27,7 +27,6 @@ def build_docker_argv(opts: Options, command: list) -> list:
 
 class Connection(ToolConnection):
     options_class = Options
-    name_prefix = 'docker'
     build_argv = staticmethod(build_docker_argv)
     failure_patterns = (
         (rb'No such container', 'docker: no such container'),

@@ -21,7 +21,6 @@ def build_jail_argv(opts: Options, command: list) -> list:
 
 class Connection(ToolConnection):
     options_class = Options
-    name_prefix = 'jail'
     build_argv = staticmethod(build_jail_argv)
     failure_patterns = (
         (rb'jexec: jail .* not found|No such process', 'jail: no such jail'),

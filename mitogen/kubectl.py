@@ -9,7 +9,7 @@ from mitogen.methodbase import ContainerOptions, ToolConnection
 
 
 class Options(ContainerOptions):
-    method = tool = 'kubectl'
+    method = 'kubectl'
     target_keyword = 'pod'
 
     def __init__(self, pod=None, kubectl_path=None, kubectl_args=None, **kwargs):
@@ -23,7 +23,6 @@ def build_kubectl_argv(opts: Options, command: list) -> list:
 
 class Connection(ToolConnection):
     options_class = Options
-    name_prefix = 'kubectl'
     build_argv = staticmethod(build_kubectl_argv)
     failure_patterns = (
         (rb'Error from server \(NotFound\)|pods? "[^"]*" not found', 'kubectl: no such pod'),

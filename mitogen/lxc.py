@@ -21,7 +21,6 @@ def build_lxc_argv(opts: Options, command: list) -> list:
 
 class Connection(ToolConnection):
     options_class = Options
-    name_prefix = 'lxc'
     build_argv = staticmethod(build_lxc_argv)
     failure_patterns = (
         (rb'Failed to get init pid|is not running', 'lxc: the container is not running'),

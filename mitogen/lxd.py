@@ -21,7 +21,6 @@ def build_lxd_argv(opts: Options, command: list) -> list:
 
 class Connection(ToolConnection):
     options_class = Options
-    name_prefix = 'lxd'
     build_argv = staticmethod(build_lxd_argv)
     failure_patterns = (
         (rb'Instance not found|Error: Not Found|Instance is not running|Instance not running',

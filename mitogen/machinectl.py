@@ -14,7 +14,7 @@ RAW_TTY_WRAPPER = 'stty raw -echo 2>/dev/null; exec '
 
 
 class Options(ContainerOptions):
-    method = tool = 'machinectl'
+    method = 'machinectl'
 
     def __init__(self, container=None, machinectl_path=None, username=None, **kwargs):
         super().__init__(container, machinectl_path, username, **kwargs)
@@ -29,7 +29,6 @@ def build_machinectl_argv(opts: Options, command: list) -> list:
 
 class Connection(ToolConnection):
     options_class = Options
-    name_prefix = 'machinectl'
     build_argv = staticmethod(build_machinectl_argv)
     failure_patterns = (
         (rb'No machine .* known|Failed to get shell PTY', 'machinectl: no such running machine'),

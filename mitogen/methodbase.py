@@ -45,13 +45,19 @@ def flag_with_user(opts, flag: str) -> List[str]:
 class ToolConnection(mitogen.parent.Connection):
     """A child started as `tool ... BOOT-COMMAND`, named after one option.
 
-    Subclasses set `build_argv` (a staticmethod (options, boot argv) -> argv,
-    kept module-level so tests can check command lines without a process).
+    Subclasses set `options_class` (whose `method` names the method) and
+    `build_argv` (a staticmethod (options, boot argv) -> argv, kept
+    module-level so tests can check command lines without a process).
     """
 
     eof_message = eof_message_naming_python
     #: Options attribute whose value completes the context name ("lxc.web1").
     name_option = 'target'
+
+    @property
+    def name_prefix(self) -> str:
+        # The method's name is declared once, on its Options class.
+        return self.options_class.method
 
     @staticmethod
     def build_argv(opts, command: List[str]) -> List[str]:
@@ -73,9 +79,9 @@ class ContainerOptions(mitogen.parent.Options):
     count as accepted keywords themselves.
     """
 
-    #: Method name, for error messages.
+    #: Method name: error messages and context names.
     method = ''
-    #: Default program name of the tool, looked up on PATH.
+    #: Program name of the tool (looked up on PATH) where it differs from `method`.
     tool = ''
     #: What the caller must name, for the "is required" error.
     target_keyword = 'container'
@@ -85,14 +91,15 @@ class ContainerOptions(mitogen.parent.Options):
         if not target:
             raise ValueError('%s: %s is required' % (self.method, self.target_keyword))
         self.target = target
-        self.tool_path = tool_path or self.tool
+        self.tool_path = tool_path or self.tool or self.method
         self.username = username
 
 
 class BecomeOptions(mitogen.parent.Options):
     """Target user (root by default), the tool's path and its prompt texts."""
 
-    tool = ''
+    #: Method name, also the tool's default program name.
+    method = ''
     #: Lowercase substrings of password prompts; () keeps the class's regexes.
     default_password_prompts = ()
     #: Lowercase substrings meaning the password was refused.
@@ -102,7 +109,7 @@ class BecomeOptions(mitogen.parent.Options):
                  **kwargs):
         super().__init__(**kwargs)
         self.username = username or 'root'
-        self.tool_path = tool_path or self.tool
+        self.tool_path = tool_path or self.method
         self.password_prompts = tuple(password_prompts or self.default_password_prompts)
         self.incorrect_prompts = tuple(incorrect_prompts or self.default_incorrect_prompts)
 

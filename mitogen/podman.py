@@ -8,7 +8,7 @@ from mitogen.methodbase import ContainerOptions, ToolConnection, flag_with_user
 
 
 class Options(ContainerOptions):
-    method = tool = 'podman'
+    method = 'podman'
 
     def __init__(self, container=None, podman_path=None, username=None, **kwargs):
         super().__init__(container, podman_path, username, **kwargs)
@@ -20,7 +20,6 @@ def build_podman_argv(opts: Options, command: list) -> list:
 
 class Connection(ToolConnection):
     options_class = Options
-    name_prefix = 'podman'
     build_argv = staticmethod(build_podman_argv)
     failure_patterns = (
         (rb'no such container|no container with name or ID', 'podman: no such container'),

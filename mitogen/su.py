@@ -11,7 +11,7 @@ from mitogen.parent import shell_join
 
 
 class Options(BecomeOptions):
-    tool = 'su'
+    method = 'su'
     #: English and common locales.
     default_password_prompts = ('password:', 'passwort:', 'mot de passe', 'contraseña', 'senha:', 'пароль')
     # su exits after one refused password instead of prompting again, so
@@ -33,7 +33,6 @@ def build_su_argv(opts: Options, command: list) -> list:
 
 class Connection(BecomeConnection):
     options_class = Options
-    name_prefix = 'su'
     build_argv = staticmethod(build_su_argv)
     stdio_over_tty = True
     failure_patterns = (

@@ -9,7 +9,7 @@ from mitogen.methodbase import BecomeConnection, BecomeOptions
 
 
 class Options(BecomeOptions):
-    tool = 'sudo'
+    method = 'sudo'
 
     def __init__(self, username=None, sudo_path=None, password=None, preserve_env=None,
                  set_home=None, sudo_args=None, login=None, selinux_role=None,
@@ -40,7 +40,6 @@ def build_sudo_argv(opts: Options, command: list) -> list:
 
 class Connection(BecomeConnection):
     options_class = Options
-    name_prefix = 'sudo'
     build_argv = staticmethod(build_sudo_argv)
     use_tty = True
     password_patterns = (
