@@ -36,6 +36,11 @@ def cpu_seconds():
     return own.ru_utime + own.ru_stime, kids.ru_utime + kids.ru_stime
 
 
+def load_average():
+    with open('/proc/loadavg') as fp:
+        return fp.read().split()[:3]
+
+
 def connect_one(router, kwargs):
     t0 = time.perf_counter()
     ctx = router.ssh(**kwargs)
@@ -55,6 +60,8 @@ def connect_all(router, tb, ssh_args=()):
 def main():
     from tests.testbed import Testbed
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 50
+    # Other work on the machine inflates every number below: say how much.
+    print('load average before starting: %s' % ' '.join(load_average()))
     t0 = time.perf_counter()
     tb = Testbed.up(n=n)
     print('started %d targets in %.1f s' % (n, time.perf_counter() - t0))
@@ -71,7 +78,7 @@ def main():
                     ctx.shutdown(wait=True)
                 own, kids = cpu_seconds()
                 print('  CPU so far: controller process %.2f s, ssh clients %.2f s; load average %s'
-                      % (own, kids, ' '.join(open('/proc/loadavg').read().split()[:3])))
+                      % (own, kids, ' '.join(load_average())))
         finally:
             router.broker.shutdown()
             router.broker.join()
