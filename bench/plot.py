@@ -10,7 +10,9 @@ written by bench_debops.py, and writes into docs/img/:
 * ansible-controller.png: controller CPU and peak PSS of the process tree;
 * debops-wall.png: DebOps common.yml wall time, first and second run.
 
-    .venv/bin/python bench/plot.py [--results bench/results] [--out docs/img]
+`--markdown` prints the same numbers as the tables of docs/benchmarks.md.
+
+    .venv/bin/python bench/plot.py [--results bench/results] [--out docs/img] [--markdown]
 """
 import argparse
 import glob
@@ -151,12 +153,52 @@ def plot_debops(plt: Any, rows: Dict[Tuple[int, str], Row], out_dir: str) -> Opt
     return save(fig, out_dir, "debops-wall.png")
 
 
+def ansible_table(rows: List[Row]) -> List[str]:
+    """Markdown rows: setup, scenario, then vanilla / ours / ratio per metric."""
+    lines = ["| setup | scenario | wall vanilla | wall ours | speed-up | CPU vanilla | CPU ours "
+             "| PSS vanilla | PSS ours | wire vanilla | wire ours | wire ratio |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for r in rows:
+        v, o = r["vanilla"], r["mitogen"]
+        lines.append("| %s | %s | %.1f s | %.1f s | **x%.1f** | %.1f s | %.1f s | %.0f MiB | %.0f MiB "
+                     "| %.2f MB | %.3f MB | x%.0f |" % (
+                         scenario_label(r).split("\n", 1)[1].replace("\n", ", "), r["scenario"],
+                         v["wall_s"], o["wall_s"], v["wall_s"] / o["wall_s"], v["cpu_s"], o["cpu_s"],
+                         v["peak_pss_mb"], o["peak_pss_mb"], v["wire_bytes"] / 1e6, o["wire_bytes"] / 1e6,
+                         v["wire_bytes"] / max(o["wire_bytes"], 1)))
+    return lines
+
+
+def debops_table(rows: Dict[Tuple[int, str], Row]) -> List[str]:
+    lines = ["| targets | run | wall vanilla | wall ours | wall saved | CPU vanilla | CPU ours | PSS vanilla | PSS ours |",
+             "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for n in sorted({n for n, _ in rows}):
+        v, o = rows.get((n, "linear")), rows.get((n, "mitogen_linear"))
+        if not (v and o):
+            continue
+        for which in ("first", "second"):
+            a, b = v[which], o[which]
+            lines.append("| %d | %s | %.0f s | %.0f s | %.0f%% | %.0f s | %.0f s | %.0f MiB | %.0f MiB |" % (
+                n, which, a["wall_s"], b["wall_s"], 100.0 * (1 - b["wall_s"] / a["wall_s"]),
+                a["cpu_s"], b["cpu_s"], a["peak_pss_mb"], b["peak_pss_mb"]))
+    return lines
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--results", default=os.path.join(REPO, "bench", "results"))
     parser.add_argument("--out", default=os.path.join(REPO, "docs", "img"))
     parser.add_argument("--ansible", help="bench_ansible.py JSON (default: newest ansible-*.json in --results)")
+    parser.add_argument("--markdown", action="store_true", help="print the docs tables instead of plotting")
     args = parser.parse_args()
+    ansible_json = args.ansible or newest(os.path.join(args.results, "ansible-*.json"))
+    debops = debops_rows(glob.glob(os.path.join(args.results, "debops*.json")))
+    if args.markdown:
+        if ansible_json:
+            print("\n".join(ansible_table(ansible_rows(ansible_json))) + "\n")
+        if debops:
+            print("\n".join(debops_table(debops)))
+        return 0
     try:
         import matplotlib
     except ImportError:
@@ -166,7 +208,6 @@ def main() -> int:
     import matplotlib.pyplot as plt
 
     os.makedirs(args.out, exist_ok=True)
-    ansible_json = args.ansible or newest(os.path.join(args.results, "ansible-*.json"))
     if ansible_json:
         rows = ansible_rows(ansible_json)
         print("ansible: %d rows from %s" % (len(rows), os.path.relpath(ansible_json, REPO)))
@@ -174,7 +215,6 @@ def main() -> int:
             plot_ansible_wall(plt, rows, args.out)
             plot_ansible_wire(plt, rows, args.out)
             plot_ansible_controller(plt, rows, args.out)
-    debops = debops_rows(glob.glob(os.path.join(args.results, "debops*.json")))
     if debops:
         plot_debops(plt, debops, args.out)
     return 0
