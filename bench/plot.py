@@ -1,8 +1,9 @@
 """Draws the PNG plots of docs/benchmarks.md from the JSON in bench/results/.
 
 A docs tool run by hand on the controller (needs matplotlib, which is not a
-runtime dependency: `.venv/bin/pip install matplotlib`).  Reads the newest
-`ansible-*.json` written by bench_ansible.py and every `debops*.json`
+runtime dependency: `.venv/bin/pip install matplotlib`).  Reads every
+`ansible-*.json` written by bench_ansible.py (newest wins per setup and
+scenario) and every `debops*.json`
 written by bench_debops.py, and writes into docs/img/:
 
 * ansible-wall.png: wall time, vanilla vs ours, per setup and scenario;
@@ -29,16 +30,29 @@ MACHINE = "2 cores, Debian 12, Python 3.11, ansible-core 2.19, targets over loop
 Row = Dict[str, Any]
 
 
-def newest(pattern: str) -> Optional[str]:
-    """Newest file matching `pattern` (names carry a sortable timestamp)."""
-    paths = sorted(glob.glob(pattern))
-    return paths[-1] if paths else None
+def ansible_rows(paths: Sequence[str]) -> List[Row]:
+    """Rows of bench_ansible.py results that measured both engines.
+
+    Several files merge: per (setup, scenario) the newest file wins (names
+    carry a sortable timestamp), so a partial rerun updates its rows only.
+    """
+    merged: Dict[Tuple[str, str], Row] = {}
+    for path in sorted(paths):
+        with open(path) as fp:
+            for row in json.load(fp)["results"]:
+                if "error" not in row:
+                    merged[(row["setup"], row["scenario"])] = dict(row, source=os.path.basename(path))
+    setups = {"1": 0, "1-9ms": 1, "20": 2}
+    scenarios = {"command100": 0, "loop100": 1, "copy_template": 2}
+    return sorted(merged.values(), key=lambda r: (setups.get(r["setup"], 9), r["setup"],
+                                                  scenarios.get(r["scenario"], 9), r["scenario"]))
 
 
-def ansible_rows(path: str) -> List[Row]:
-    """Rows of a bench_ansible.py result that measured both engines."""
-    with open(path) as fp:
-        return [r for r in json.load(fp)["results"] if "error" not in r]
+def memory(run: Row) -> Tuple[float, str]:
+    """Peak controller memory and its kind: PSS since 26 Nov 21:03, a plain RSS sum before."""
+    if "peak_pss_mb" in run:
+        return run["peak_pss_mb"], "PSS"
+    return run["peak_rss_mb"], "RSS"
 
 
 def debops_rows(paths: Sequence[str]) -> Dict[Tuple[int, str], Row]:
@@ -70,8 +84,12 @@ def scenario_label(row: Row) -> str:
     return "%s\n%s" % (row["scenario"], setup)
 
 
+def value(run: Row, key: str) -> float:
+    return memory(run)[0] if key == "memory" else run[key]
+
+
 def engine_series(rows: List[Row], key: str, scale: float = 1.0) -> List[Tuple[str, str, List[float]]]:
-    return [(label, color, [r[engine][key] * scale for r in rows]) for engine, label, color in ENGINES]
+    return [(label, color, [value(r[engine], key) * scale for r in rows]) for engine, label, color in ENGINES]
 
 
 def save(fig: Any, out_dir: str, name: str) -> str:
@@ -125,10 +143,12 @@ def plot_ansible_controller(plt: Any, rows: List[Row], out_dir: str) -> str:
     fig, axes = plt.subplots(2, len(groups), figsize=(max(6, 1.9 * len(rows)), 7), squeeze=False,
                              gridspec_kw={"width_ratios": [len(g) for g in groups]})
     metrics = (("cpu_s", "controller CPU (s)\nuser+sys, process tree", "%.1f"),
-               ("peak_pss_mb", "peak controller memory\n(MiB PSS, process tree)", "%.0f"))
+               ("memory", "peak controller memory (MiB)\nPSS, or RSS sum where marked", "%.0f"))
     for line, (key, title, value_format) in enumerate(metrics):
         for ax, group in zip(axes[line], groups):
-            grouped_bars(ax, [scenario_label(r) for r in group], engine_series(group, key), value_format)
+            labels = [scenario_label(r) + (" [RSS]" if key == "memory" and memory(r["mitogen"])[1] == "RSS" else "")
+                      for r in group]
+            grouped_bars(ax, labels, engine_series(group, key), value_format)
             ax.margins(y=0.12)
         axes[line][0].set_ylabel(title)
     axes[0][0].legend(fontsize=8)
@@ -156,21 +176,22 @@ def plot_debops(plt: Any, rows: Dict[Tuple[int, str], Row], out_dir: str) -> Opt
 def ansible_table(rows: List[Row]) -> List[str]:
     """Markdown rows: setup, scenario, then vanilla / ours / ratio per metric."""
     lines = ["| setup | scenario | wall vanilla | wall ours | speed-up | CPU vanilla | CPU ours "
-             "| PSS vanilla | PSS ours | wire vanilla | wire ours | wire ratio |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "| memory vanilla | memory ours | wire vanilla | wire ours | wire ratio | file |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for r in rows:
         v, o = r["vanilla"], r["mitogen"]
-        lines.append("| %s | %s | %.1f s | %.1f s | **x%.1f** | %.1f s | %.1f s | %.0f MiB | %.0f MiB "
-                     "| %.2f MB | %.3f MB | x%.0f |" % (
+        kind = memory(o)[1]
+        lines.append("| %s | %s | %.1f s | %.1f s | **x%.1f** | %.1f s | %.1f s | %.0f MiB %s | %.0f MiB %s "
+                     "| %.2f MB | %.3f MB | x%.0f | %s |" % (
                          scenario_label(r).split("\n", 1)[1].replace("\n", ", "), r["scenario"],
                          v["wall_s"], o["wall_s"], v["wall_s"] / o["wall_s"], v["cpu_s"], o["cpu_s"],
-                         v["peak_pss_mb"], o["peak_pss_mb"], v["wire_bytes"] / 1e6, o["wire_bytes"] / 1e6,
-                         v["wire_bytes"] / max(o["wire_bytes"], 1)))
+                         memory(v)[0], kind, memory(o)[0], kind, v["wire_bytes"] / 1e6, o["wire_bytes"] / 1e6,
+                         v["wire_bytes"] / max(o["wire_bytes"], 1), r["source"]))
     return lines
 
 
 def debops_table(rows: Dict[Tuple[int, str], Row]) -> List[str]:
-    lines = ["| targets | run | wall vanilla | wall ours | wall saved | CPU vanilla | CPU ours | PSS vanilla | PSS ours |",
+    lines = ["| targets | run | wall vanilla | wall ours | wall saved | CPU vanilla | CPU ours | memory vanilla | memory ours |",
              "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for n in sorted({n for n, _ in rows}):
         v, o = rows.get((n, "linear")), rows.get((n, "mitogen_linear"))
@@ -180,7 +201,7 @@ def debops_table(rows: Dict[Tuple[int, str], Row]) -> List[str]:
             a, b = v[which], o[which]
             lines.append("| %d | %s | %.0f s | %.0f s | %.0f%% | %.0f s | %.0f s | %.0f MiB | %.0f MiB |" % (
                 n, which, a["wall_s"], b["wall_s"], 100.0 * (1 - b["wall_s"] / a["wall_s"]),
-                a["cpu_s"], b["cpu_s"], a["peak_pss_mb"], b["peak_pss_mb"]))
+                a["cpu_s"], b["cpu_s"], memory(a)[0], memory(b)[0]))
     return lines
 
 
@@ -188,14 +209,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--results", default=os.path.join(REPO, "bench", "results"))
     parser.add_argument("--out", default=os.path.join(REPO, "docs", "img"))
-    parser.add_argument("--ansible", help="bench_ansible.py JSON (default: newest ansible-*.json in --results)")
+    parser.add_argument("--ansible", nargs="+", help="bench_ansible.py JSON files (default: every ansible-*.json"
+                        " in --results, newest wins per setup and scenario)")
     parser.add_argument("--markdown", action="store_true", help="print the docs tables instead of plotting")
     args = parser.parse_args()
-    ansible_json = args.ansible or newest(os.path.join(args.results, "ansible-*.json"))
+    rows = ansible_rows(args.ansible or glob.glob(os.path.join(args.results, "ansible-*.json")))
     debops = debops_rows(glob.glob(os.path.join(args.results, "debops*.json")))
     if args.markdown:
-        if ansible_json:
-            print("\n".join(ansible_table(ansible_rows(ansible_json))) + "\n")
+        if rows:
+            print("\n".join(ansible_table(rows)) + "\n")
         if debops:
             print("\n".join(debops_table(debops)))
         return 0
@@ -208,13 +230,11 @@ def main() -> int:
     import matplotlib.pyplot as plt
 
     os.makedirs(args.out, exist_ok=True)
-    if ansible_json:
-        rows = ansible_rows(ansible_json)
-        print("ansible: %d rows from %s" % (len(rows), os.path.relpath(ansible_json, REPO)))
-        if rows:
-            plot_ansible_wall(plt, rows, args.out)
-            plot_ansible_wire(plt, rows, args.out)
-            plot_ansible_controller(plt, rows, args.out)
+    if rows:
+        print("ansible: %d rows from %s" % (len(rows), ", ".join(sorted({r["source"] for r in rows}))))
+        plot_ansible_wall(plt, rows, args.out)
+        plot_ansible_wire(plt, rows, args.out)
+        plot_ansible_controller(plt, rows, args.out)
     if debops:
         plot_debops(plt, debops, args.out)
     return 0
