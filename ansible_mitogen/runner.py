@@ -418,22 +418,28 @@ def run_python(spec):
     Returns {'need': 'manifest'} or {'need': [digests]} when the controller
     must resend the call with more data, else dict(rc, stdout, stderr).
     """
-    manifest = spec.get('manifest')
-    if manifest is None:
-        manifest = _bundles.get(spec['bundle'])
-        if manifest is None:
-            return need_manifest()
-    if spec.get('sources'):
-        add_sources(spec['sources'])
-    missing = missing_sources(manifest)
-    if missing:
-        return {'need': missing}
-    _bundles[spec['bundle']] = manifest
+    manifest, need = resolve_bundle(spec)
+    if need is not None:
+        return need
     conflicts = conflicting_names(manifest)
     if conflicts or spec.get('fork') or spec['fqn'] in ALWAYS_FORK_MODULES \
             or spec.get('module_name') in ALWAYS_FORK_MODULES:
         return run_forked(_run_python_activated, manifest, conflicts, spec)
     return _run_python_activated(manifest, (), spec)
+
+
+def resolve_bundle(spec):
+    """(manifest, None) when all code of `spec` is here, else (None, need reply)."""
+    manifest = spec.get('manifest') or _bundles.get(spec['bundle'])
+    if manifest is None:
+        return None, need_manifest()
+    if spec.get('sources'):
+        add_sources(spec['sources'])
+    missing = missing_sources(manifest)
+    if missing:
+        return None, {'need': missing}
+    _bundles[spec['bundle']] = manifest
+    return manifest, None
 
 
 def _run_python_activated(manifest, purge, spec):
@@ -624,18 +630,10 @@ def start_async(spec):
     ``async_status`` reads it unchanged.
     """
     if spec['kind'] == 'python':
-        # make sure every source is here before detaching
-        probe = dict(spec)
-        probe['async_jid'] = None
-        manifest = spec.get('manifest') or _bundles.get(spec['bundle'])
-        if manifest is None:
-            return need_manifest()
-        if spec.get('sources'):
-            add_sources(spec['sources'])
-        missing = missing_sources(manifest)
-        if missing:
-            return {'need': missing}
-        _bundles[spec['bundle']] = manifest
+        # every source must be here before detaching: the job cannot ask
+        _, need = resolve_bundle(spec)
+        if need is not None:
+            return need
     async_dir = os.path.expanduser(spec.get('async_dir') or '~/.ansible_async')
     try:
         os.makedirs(async_dir, exist_ok=True)
