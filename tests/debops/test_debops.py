@@ -45,18 +45,19 @@ def _run(runs, debops_target, which: str) -> harness.RunResult:
 
 @pytest.mark.timeout(1800)
 @pytest.mark.parametrize("which", debops_run.PASSES)
-def test_recap_matches_vanilla_reference(runs, debops_target, which):
-    wanted = _reference(which)
-    result = _run(runs, debops_target, which)
+def test_recap_matches_vanilla_reference(request, which):
+    wanted = _reference(which)  # before any container starts
+    result = _run(request.getfixturevalue("runs"), request.getfixturevalue("debops_target"), which)
     assert result.recap, result.describe()
     got = debops_run.host_neutral(result)
     assert got == wanted, "%s run: ours %r, vanilla %r\n%s" % (which, got, wanted, result.describe())
 
 
-def test_second_run_is_idempotent(runs, debops_target):
+@pytest.mark.timeout(1800)
+def test_second_run_is_idempotent(request):
     if _reference("second").get("changed") != 0:
         pytest.skip("vanilla's second run changes things too")
-    result = _run(runs, debops_target, "second")
+    result = _run(request.getfixturevalue("runs"), request.getfixturevalue("debops_target"), "second")
     assert debops_run.host_neutral(result)["changed"] == 0, result.describe()
 
 
