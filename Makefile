@@ -37,7 +37,8 @@ docker: deps
 images: docker $(VENV)/.installed-test
 	$(PY) -m tests.testbed images $(DISTROS)
 
-test: deps docker $(VENV)/.installed-test images
+# realworld-deps (mk/debops.mk): DebOps, ansible-runner, molecule for their suites.
+test: deps docker $(VENV)/.installed-test images realworld-deps
 	$(VENV)/bin/pytest tests --timeout=$(TEST_TIMEOUT) $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: no test was run" >&2; exit 1; fi; exit $$rc
 
