@@ -150,14 +150,18 @@ def _builtin_connection_file(builtin: str) -> Optional[str]:
     return path if os.path.exists(path) else None
 
 
-def _builtin_options(builtin: str) -> Dict[str, Any]:
+def _options_in(path: Optional[str]) -> Dict[str, Any]:
     # get_docstring resolves the builtin plugin's own fragments
     # (connection_pipelining, ...), so their options come along too.
     from ansible.plugins.loader import fragment_loader
     from ansible.utils.plugin_docs import get_docstring
 
-    doc = get_docstring(_builtin_connection_file(builtin), fragment_loader)[0] or {}
+    doc = get_docstring(path, fragment_loader)[0] or {}
     return dict(doc.get("options") or {})
+
+
+def _builtin_options(builtin: str) -> Dict[str, Any]:
+    return _options_in(_builtin_connection_file(builtin))
 
 
 def _registered_options(plugin_type: str, name: str) -> Dict[str, Any]:
@@ -169,10 +173,23 @@ def _registered_options(plugin_type: str, name: str) -> Dict[str, Any]:
     return dict(C.config.get_configuration_definitions(plugin_type, name) or {})
 
 
+# Actions that take the arguments of a builtin module: their options are
+# that module's, read from ansible-core rather than written again.
+ACTION_BUILTIN_MODULES = {"mitogen_fetch": "fetch"}
+
+
+def _builtin_module_options(module: str) -> Dict[str, Any]:
+    import ansible.modules
+
+    return _options_in(os.path.join(os.path.dirname(ansible.modules.__file__), module + ".py"))
+
+
 def _documented_options(plugin_type: str, name: str, doc: Dict[str, Any]) -> Dict[str, Any]:
     options: Dict[str, Any] = {}
     if plugin_type == "connection":
         options.update(_builtin_options(builtin_connection(name)))
+    if plugin_type == "action" and name in ACTION_BUILTIN_MODULES:
+        options.update(_builtin_module_options(ACTION_BUILTIN_MODULES[name]))
     options.update(doc.get("options") or {})
     return options
 

@@ -80,14 +80,19 @@ FETCH_TASK = """
         src: /etc/os-release
         dest: "{{ playbook_dir }}/fetched"
         flat: true
+    - accel.mitogen.mitogen_fetch:
+        src: /etc/os-release
+        dest: "{{ playbook_dir }}/fetched-by-fqcn"
+        flat: true
 """
 
 
 def test_one_line_in_ansible_cfg_is_enough(fresh_venv, tmp_path):
     _cfg(tmp_path, "[defaults]\nstrategy = accel.mitogen.mitogen_linear\n")
     _ok(fresh_venv.playbook(str(tmp_path), STACK_PLAY + FETCH_TASK, LOCALHOST))
-    with open("/etc/os-release") as want, open(str(tmp_path / "fetched")) as got:
-        assert got.read() == want.read()
+    for fetched in ("fetched", "fetched-by-fqcn"):
+        with open("/etc/os-release") as want, open(str(tmp_path / fetched)) as got:
+            assert got.read() == want.read()
 
 
 @pytest.mark.parametrize("strategy", ["mitogen_free", "mitogen_host_pinned", "mitogen"])
@@ -199,14 +204,23 @@ def test_ansible_doc_shows_every_plugin(fresh_venv, plugin_type):
     assert all(short and '"' not in short for short in shorts.values()), shorts
 
 
-def test_ansible_doc_for_the_action(fresh_venv):
+def _module_doc(fresh_venv, name: str):
     # Actions have no ansible-doc type; a documentation-only module stands in.
-    name = collection.fqcn("mitogen_get_stack")
     proc = fresh_venv.run([fresh_venv.bin("ansible-doc"), "-t", "module", "--json", name])
     assert proc.returncode == 0, proc.stdout
-    doc = json.loads(proc.stdout)[name]
+    return json.loads(proc.stdout)[name]
+
+
+def test_ansible_doc_for_the_action(fresh_venv):
+    doc = _module_doc(fresh_venv, collection.fqcn("mitogen_get_stack"))
     assert "hops used to reach this host" in " ".join(doc["doc"]["description"]), doc
     assert "result" in doc["return"]
+
+
+def test_ansible_doc_for_fetch_reuses_the_builtin_options(fresh_venv):
+    doc = _module_doc(fresh_venv, collection.fqcn("mitogen_fetch"))
+    assert "streams the file back" in " ".join(doc["doc"]["description"]), doc
+    assert {"src", "dest", "flat", "validate_checksum"} <= set(doc["doc"]["options"]), doc
 
 
 def test_doctor_enabled(fresh_venv, tmp_path):
