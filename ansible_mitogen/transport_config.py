@@ -24,11 +24,15 @@ MASKED = "********"
 FIXED_REMOTE_NAME = "python(mitogen:ansible)"
 DEFAULT_KEEPALIVE_INTERVAL = 30
 DEFAULT_KEEPALIVE_COUNT = 10
+BOOT_ALLOWANCE = 30  # seconds for Python to start once ssh is connected
 DEFAULT_PATHS = {"sudo": "sudo", "su": "su", "doas": "doas"}
 
 # Shell run as the "interpreter" under auto discovery: execs the first
 # Python of Ansible's fallback list, passing our boot arguments through.
-_DISCOVERY_SCRIPT = 'for p in %s; do command -v "$p" >/dev/null 2>&1 && exec "$p" "$@"; done; exit 127'
+_DISCOVERY_SCRIPT = (
+    'for p in %s; do command -v "$p" >/dev/null 2>&1 && exec "$p" "$@"; done; '
+    'echo "no Python interpreter found on the target (tried: %s)" >&2; exit 127'
+)
 
 _controller_pid = os.getpid()
 
@@ -72,6 +76,32 @@ def split_args(*values: Any) -> List[str]:
     return out
 
 
+# ssh connection sharing is vanilla's way to amortise logins; we keep one
+# connection for the whole run instead, and a ControlPersist master would
+# fork into the background still holding our boot pipes.
+_CONNECTION_SHARING = ("controlmaster", "controlpersist", "controlpath")
+
+
+def _is_sharing_option(value: str) -> bool:
+    return value.replace(" ", "=").split("=", 1)[0].strip().lower() in _CONNECTION_SHARING
+
+
+def ssh_client_args(*values: Any) -> List[str]:
+    """split_args() without the ssh connection-sharing options."""
+    out: List[str] = []
+    pending_o = False
+    for arg in split_args(*values):
+        if pending_o:
+            pending_o = False
+            if not _is_sharing_option(arg):
+                out += ["-o", arg]
+        elif arg == "-o":
+            pending_o = True
+        elif not (arg.startswith("-o") and _is_sharing_option(arg[2:])):
+            out.append(arg)
+    return out
+
+
 def python_path(interpreter: Optional[str], fallback: List[str]) -> List[str]:
     """argv prefix that starts the target's Python.
 
@@ -82,7 +112,7 @@ def python_path(interpreter: Optional[str], fallback: List[str]) -> List[str]:
     value = (interpreter or "auto").strip()
     if value.startswith("auto"):
         names = " ".join(shlex.quote(name) for name in fallback)
-        return ["/bin/sh", "-c", _DISCOVERY_SCRIPT % names, "sh"]
+        return ["/bin/sh", "-c", _DISCOVERY_SCRIPT % (names, names.replace("'", "")), "sh"]
     return shlex.split(value)
 
 
@@ -169,6 +199,7 @@ class Settings:
     def ssh_hop(self) -> Hop:
         pc = self.play_context
         host_key_checking = self.option("host_key_checking")
+        timeout = to_int(self.option("timeout") or getattr(pc, "timeout", None), 10)
         kwargs = dict(
             self.common_kwargs(),
             hostname=self.option("host") or pc.remote_addr,
@@ -177,10 +208,13 @@ class Settings:
             password=self.option("password") or getattr(pc, "password", None),
             identity_file=self.option("private_key_file") or getattr(pc, "private_key_file", None),
             ssh_path=self.option("ssh_executable") or "ssh",
-            ssh_args=split_args(
+            # Vanilla's timeout bounds ssh's own connection set-up; the
+            # Python start-up behind it gets BOOT_ALLOWANCE more, so a busy
+            # controller starting many hosts at once does not fail them.
+            ssh_args=ssh_client_args(
                 self.option("ssh_args"), self.option("ssh_common_args"), self.option("ssh_extra_args")
-            ),
-            connect_timeout=to_int(self.option("timeout") or getattr(pc, "timeout", None), 10),
+            ) + ["-o", "ConnectTimeout=%d" % timeout],
+            connect_timeout=timeout + BOOT_ALLOWANCE,
             check_host_keys="enforce" if to_bool(host_key_checking, True) else "ignore",
             ssh_debug_level=to_int(self.var("mitogen_ssh_debug_level")),
             keepalive_interval=to_int(self.var("mitogen_ssh_keepalive_interval"), DEFAULT_KEEPALIVE_INTERVAL),

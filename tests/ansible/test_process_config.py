@@ -25,7 +25,17 @@ def test_discovery_script_execs_first_found(tmp_path):
     out = subprocess.run(argv + ["hello", "world"], capture_output=True, text=True)
     assert out.stdout.strip() == "hello world"
     missing = transport_config.python_path("auto", ["no-such-python-here"])
-    assert subprocess.run(missing, capture_output=True).returncode == 127
+    failed = subprocess.run(missing, capture_output=True, text=True)
+    assert failed.returncode == 127
+    assert "no Python interpreter found on the target (tried: no-such-python-here)" in failed.stderr
+
+
+def test_ssh_connection_sharing_options_are_dropped():
+    args = transport_config.ssh_client_args(
+        "-C -o ControlMaster=auto -o ControlPersist=60s",
+        "-oControlPath=/tmp/x -o 'ControlPersist 60' -o User=alice -v",
+    )
+    assert args == ["-C", "-o", "User=alice", "-v"]
 
 
 def test_sudo_args_drop_pipe_only_flags():
@@ -108,8 +118,9 @@ def test_ssh_hop_reads_builtin_ssh_variables():
     assert kw["hostname"] == "127.0.0.1" and kw["port"] == 2222 and kw["username"] == "alice"
     assert kw["password"] == "pw"
     assert kw["identity_file"].endswith("/k") and not kw["identity_file"].startswith("~")
-    assert kw["ssh_args"][-4:] == ["-o", "ProxyJump=bastion", "-o", "ProxyCommand=nc %h %p"]
-    assert kw["connect_timeout"] == 7
+    assert kw["ssh_args"][-6:] == ["-o", "ProxyJump=bastion", "-o", "ProxyCommand=nc %h %p", "-o", "ConnectTimeout=7"]
+    assert not any("Control" in arg for arg in kw["ssh_args"])  # vanilla's default ssh_args dropped ControlPersist
+    assert kw["connect_timeout"] == 7 + transport_config.BOOT_ALLOWANCE
     assert kw["check_host_keys"] == "ignore"
     assert kw["python_path"] == ["/usr/bin/env", "python3"]
     assert kw["ssh_debug_level"] == 2 and kw["compression"] is False
