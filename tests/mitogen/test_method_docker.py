@@ -61,9 +61,12 @@ def test_setns_enters_the_container(router, target):
     ctx = router.setns(container=target.container, kind='docker')
     found, init, uid = container_facts(ctx)
     assert (found, init, uid) == (True, '/sbin/docker-init', 0)
-    # A real pid namespace: the child's pid is small and its parent is
-    # our waiting intermediate, which is outside (pid 0 from inside).
-    assert ctx.call(os.getpid) < 1000
+    # The container's own pid namespace (not just a pid that happens to be
+    # small), and its parent is our waiting intermediate, outside it (pid 0).
+    init_pid = subprocess.check_output(
+        ['docker', 'inspect', '-f', '{{.State.Pid}}', target.container], text=True).strip()
+    assert ctx.call(os.readlink, '/proc/self/ns/pid') == os.readlink('/proc/%s/ns/pid' % init_pid)
+    assert ctx.call(os.readlink, '/proc/self/ns/pid') != os.readlink('/proc/self/ns/pid')
     assert ctx.call(os.getppid) == 0
     # ... and its mount namespace: the host's files are out of sight.
     assert not ctx.call(os.path.exists, os.path.abspath(__file__))
