@@ -54,6 +54,9 @@ class ConnectError(StreamError):
 # work under any POSIX sh; it announces itself, reads the payload from stdin
 # and re-executes the interpreter with a descriptive argv[0], leaving the
 # payload in a pipe on fd 100.  Stage 2 loads the core from that pipe.
+# The re-executed interpreter cannot find a virtualenv's pyvenv.cfg from
+# the made-up argv[0], so stage 1 also hands over its executable, prefixes
+# and sys.path, which stage 2 adopts.
 # argv[0] then has no directory, so Python locates its stdlib relative to
 # the working directory: stage 1 runs exec from the interpreter's directory
 # and stage 2 changes back.
@@ -68,6 +71,8 @@ while 1:
  if not c:break
  b+=c
 os.close(100)
+h=int(b[:10]);e=b[10:10+h].decode("utf-8","surrogateescape").split("\\0");b=b[10+h:]
+sys.executable,sys.prefix,sys.exec_prefix=e[:3];sys.path[:]=e[3:]
 n=int(b[:10]);z=b[10:10+n]
 p=types.ModuleType("mitogen");p.__path__=[];sys.modules["mitogen"]=p
 m=types.ModuleType("mitogen.core");sys.modules["mitogen.core"]=m;p.core=m
@@ -85,10 +90,11 @@ def r(n):
 os.write(1,b"MGN:S1\\n")
 d=r(int(r(10)))
 i=d.index(b"\\0")
+e="\\0".join([sys.executable,sys.prefix,sys.exec_prefix]+sys.path).encode("utf-8","surrogateescape")
 R,W=os.pipe()
-try:fcntl.fcntl(W,1031,len(d)+4096)
+try:fcntl.fcntl(W,1031,len(d)+len(e)+4096)
 except OSError:pass
-v=memoryview(d)[i+1:]
+v=memoryview(b"%%010d"%%len(e)+e+d[i+1:])
 while v:v=v[os.write(W,v):]
 os.close(W)
 os.dup2(R,100)
