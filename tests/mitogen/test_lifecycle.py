@@ -17,7 +17,8 @@ def _alive(pid):
     try:
         with open('/proc/%d/stat' % pid) as fp:
             return fp.read().rsplit(') ', 1)[1][0] != 'Z'
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):
+        # ProcessLookupError: reaped between open() and read().
         return False
 
 
