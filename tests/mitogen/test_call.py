@@ -127,9 +127,8 @@ def _wait_gone(pid, timeout=5.0):
     while time.monotonic() < deadline:
         try:
             with open('/proc/%d/stat' % pid) as fp:
-                if fp.read().split(') ')[1].startswith('Z'):
-                    pass
-        except FileNotFoundError:
+                fp.read()
+        except (FileNotFoundError, ProcessLookupError):  # reaped, even mid-read
             return
         time.sleep(0.02)
     raise AssertionError('process %d still exists' % pid)

@@ -39,7 +39,7 @@ def _children_of(pid):
                 with open('/proc/%s/stat' % name) as fp:
                     if int(fp.read().rsplit(') ', 1)[1].split()[1]) == pid:
                         out.append(int(name))
-            except (FileNotFoundError, IndexError):
+            except (OSError, IndexError):  # gone while listing
                 pass
     return out
 
