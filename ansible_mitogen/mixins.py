@@ -353,12 +353,9 @@ class ActionModuleMixin(object):
                         persist_files=False, delete_remote_tmp=None, wrap_async=False,
                         ignore_unknown_opts=False):
         """Vanilla's argument and result handling around one target call."""
-        if task_vars is None:
-            task_vars = dict()
-        if module_name is None:
-            module_name = self._task.action
-        if module_args is None:
-            module_args = self._task.args
+        task_vars = {} if task_vars is None else task_vars
+        module_name = self._task.action if module_name is None else module_name
+        module_args = self._task.args if module_args is None else module_args
         self._mitogen_update_module_args(module_name, module_args, task_vars, ignore_unknown_opts)
 
         async_dir = None
@@ -418,24 +415,26 @@ class ActionModuleMixin(object):
         return self._parse_returned_data(res)  # ansible-core < 2.19
 
     def _mitogen_finish(self, data: Dict[str, Any], wrap_async: bool) -> Dict[str, Any]:
-        """Vanilla's post-processing of a module result."""
+        """Post-process a module result into exactly what vanilla returns."""
         if data.pop('_ansible_suppress_tmpdir_delete', False):
             self._cleanup_remote_tmp = False
-        if 'results' in data and (not isinstance(data['results'], (list, tuple))):
+        if not isinstance(data.get('results', ()), (list, tuple)):
+            # A module's own 'results' would clash with loop results.
             data['ansible_module_results'] = data.pop('results')
             display.warning("Found internal 'results' key in module return, renamed to 'ansible_module_results'.")
         remove_internal_keys(data)
         if wrap_async:
+            # The async job removes its own temporary directory.
             self._connection._shell.tmpdir = None
             data['changed'] = True
-        if 'stdout' in data and 'stdout_lines' not in data:
-            data['stdout_lines'] = (data.get('stdout', None) or '').splitlines()
-        if 'stderr' in data and 'stderr_lines' not in data:
-            data['stderr_lines'] = (data.get('stderr', None) or '').splitlines()
+        for stream in ('stdout', 'stderr'):
+            if stream in data:
+                data.setdefault(stream + '_lines', (data[stream] or '').splitlines())
         if self._discovered_interpreter_key:
-            if data.get('ansible_facts') is None:
-                data['ansible_facts'] = {}
-            data['ansible_facts'][self._discovered_interpreter_key] = self._discovered_interpreter
+            facts = data.get('ansible_facts')
+            if facts is None:
+                facts = data['ansible_facts'] = {}
+            facts[self._discovered_interpreter_key] = self._discovered_interpreter
         return data
 
     def _mitogen_update_module_args(self, module_name, module_args, task_vars, ignore_unknown_opts):
