@@ -2,7 +2,8 @@
 
 Runs in the context that calls router.lxd() (controller or a via= context
 with the `lxc` client of LXD).  Non-interactive mode keeps the channel a
-plain pipe (no pty), which the boot protocol needs.
+plain pipe (no pty), which the boot protocol needs.  The Incus client
+shares this command line (lxc_path='incus').
 """
 from mitogen.methodbase import ContainerOptions, ToolConnection
 
@@ -11,12 +12,14 @@ class Options(ContainerOptions):
     method = 'lxd'
     tool = 'lxc'
 
-    def __init__(self, container=None, lxc_path=None, **kwargs):
+    def __init__(self, container=None, lxc_path=None, exec_args=None, **kwargs):
         super().__init__(container, lxc_path, **kwargs)
+        #: Flags of `exec` itself (--project NAME, --env K=V, ...).
+        self.exec_args = list(exec_args or ())
 
 
 def build_lxd_argv(opts: Options, command: list) -> list:
-    return [opts.tool_path, 'exec', '--mode=non-interactive', opts.target, '--'] + list(command)
+    return [opts.tool_path, 'exec', '--mode=non-interactive'] + opts.exec_args + [opts.target, '--'] + list(command)
 
 
 class Connection(ToolConnection):

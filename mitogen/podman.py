@@ -10,12 +10,15 @@ from mitogen.methodbase import ContainerOptions, ToolConnection, flag_with_user
 class Options(ContainerOptions):
     method = 'podman'
 
-    def __init__(self, container=None, podman_path=None, username=None, **kwargs):
+    def __init__(self, container=None, podman_path=None, username=None, podman_args=None, **kwargs):
         super().__init__(container, podman_path, username, **kwargs)
+        #: Global flags before `exec` (--remote, --url, --connection, ...).
+        self.podman_args = list(podman_args or ())
 
 
 def build_podman_argv(opts: Options, command: list) -> list:
-    return [opts.tool_path, 'exec', '--interactive'] + flag_with_user(opts, '--user') + [opts.target] + list(command)
+    return ([opts.tool_path] + opts.podman_args + ['exec', '--interactive'] + flag_with_user(opts, '--user')
+            + [opts.target] + list(command))
 
 
 class Connection(ToolConnection):

@@ -7,7 +7,7 @@ import pytest
 
 import mitogen.core
 import mitogen.parent
-from mitogen import docker, doas, ssh, su, sudo
+from mitogen import docker, doas, lxd, podman, ssh, su, sudo
 
 BOOT = ['python3', '-c', 'import zlib;print("it\'s $HOME `x`")']
 
@@ -109,6 +109,17 @@ def test_docker():
         docker.Options()
 
 
+def test_container_global_and_exec_flags():
+    opts = docker.Options(container='c', docker_args=['-H', 'ssh://h'], exec_args=['--privileged'])
+    assert docker.build_docker_argv(opts, BOOT) == [
+        'docker', '-H', 'ssh://h', 'exec', '--interactive', '--privileged', 'c'] + BOOT
+    opts = podman.Options(container='c', podman_args=['--remote'])
+    assert podman.build_podman_argv(opts, BOOT) == ['podman', '--remote', 'exec', '--interactive', 'c'] + BOOT
+    opts = lxd.Options(container='r:c', lxc_path='incus', exec_args=['--project', 'p'])
+    assert lxd.build_lxd_argv(opts, BOOT) == [
+        'incus', 'exec', '--mode=non-interactive', '--project', 'p', 'r:c', '--'] + BOOT
+
+
 def test_methods_declare_their_keywords():
     """ansible_mitogen drops keywords a method's Options does not name; check ours are named."""
     import inspect
@@ -122,14 +133,14 @@ def test_methods_declare_their_keywords():
 
 
 @pytest.mark.parametrize('method, own', [
-    ('podman', {'container', 'podman_path', 'username'}),
+    ('podman', {'container', 'podman_path', 'username', 'podman_args'}),
     ('buildah', {'container', 'buildah_path', 'username'}),
     ('lxc', {'container', 'lxc_attach_path'}),
-    ('lxd', {'container', 'lxc_path'}),
+    ('lxd', {'container', 'lxc_path', 'exec_args'}),
     ('jail', {'container', 'jexec_path', 'username'}),
     ('kubectl', {'pod', 'kubectl_path', 'kubectl_args'}),
     ('machinectl', {'container', 'machinectl_path', 'username'}),
-    ('docker', {'container', 'image', 'docker_path', 'username'}),
+    ('docker', {'container', 'image', 'docker_path', 'username', 'docker_args', 'exec_args'}),
     ('su', {'username', 'password', 'su_path', 'password_prompts', 'incorrect_prompts', 'su_args'}),
     ('doas', {'username', 'password', 'doas_path', 'password_prompts', 'incorrect_prompts'}),
 ])
