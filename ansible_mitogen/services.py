@@ -30,7 +30,10 @@ LOG = logging.getLogger(__name__)
 CONTEXT_SERVICE = "ansible_mitogen.services.ContextService"
 MODULE_CACHE_SERVICE = "ansible_mitogen.services.ModuleCacheService"
 DEFAULT_MAX_INTERPRETERS = 20
-LOGIN_METHODS = ("ssh", "local")
+# Methods that reach another machine (or container): the last of them in a
+# stack is the login context; become hops after it share its machine.
+LOGIN_METHODS = ("ssh", "local", "docker", "podman", "buildah", "lxc", "lxd", "jail", "kubectl",
+                 "machinectl", "setns")
 
 
 def max_interpreters() -> int:
