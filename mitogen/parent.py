@@ -60,10 +60,17 @@ class ConnectError(StreamError):
 # argv[0] then has no directory, so Python locates its stdlib relative to
 # the working directory: stage 1 runs exec from the interpreter's directory
 # and stage 2 changes back.
+# A forked child of stage 1 writes the payload into that pipe while the
+# interpreter re-executes and reads it; stage 2 reaps the writer.  Writing
+# it before exec would rely on the pipe holding the whole payload, and the
+# kernel shrinks new pipes to one page once a user owns many pipe buffers
+# (fs.pipe-user-pages-soft; all containers' root share one account), which
+# deadlocked boots on busy hosts.
 
 _STAGE2 = '''import os,sys,types,zlib
 try:os.chdir(sys.argv[1])
 except OSError:os.chdir("/")
+w=int(sys.argv[2])
 del sys.argv[1:]
 b=b""
 while 1:
@@ -71,6 +78,7 @@ while 1:
  if not c:break
  b+=c
 os.close(100)
+os.waitpid(w,0)
 h=int(b[:10]);e=b[10:10+h].decode("utf-8","surrogateescape").split("\\0");b=b[10+h:]
 sys.executable,sys.prefix,sys.exec_prefix=e[:3];sys.path[:]=e[3:]
 n=int(b[:10]);z=b[10:10+n]
@@ -79,7 +87,7 @@ m=types.ModuleType("mitogen.core");sys.modules["mitogen.core"]=m;p.core=m
 exec(compile(zlib.decompress(z),"<mitogen.core>","exec"),m.__dict__)
 m._child_main(b[10+n:],z)'''
 
-_STAGE1 = '''import os,sys,fcntl
+_STAGE1 = '''import os,sys
 def r(n):
  b=b""
  while len(b)<n:
@@ -92,17 +100,20 @@ d=r(int(r(10)))
 i=d.index(b"\\0")
 e="\\0".join([sys.executable,sys.prefix,sys.exec_prefix]+sys.path).encode("utf-8","surrogateescape")
 R,W=os.pipe()
-try:fcntl.fcntl(W,1031,len(d)+len(e)+4096)
-except OSError:pass
-v=memoryview(b"%%010d"%%len(e)+e+d[i+1:])
-while v:v=v[os.write(W,v):]
+w=os.fork()
+if not w:
+ try:
+  os.close(R)
+  v=memoryview(b"%%010d"%%len(e)+e+d[i+1:])
+  while v:v=v[os.write(W,v):]
+ finally:os._exit(0)
 os.close(W)
 os.dup2(R,100)
 os.close(R)
 try:c=os.getcwd()
 except OSError:c="/"
 os.chdir(os.path.dirname(sys.executable))
-os.execv(sys.executable,[d[:i].decode(),"-c",%r,c])''' % (_STAGE2,)
+os.execv(sys.executable,[d[:i].decode(),"-c",%r,c,str(w)])''' % (_STAGE2,)
 
 _core_z = None
 _core_lock = threading.Lock()
