@@ -16,6 +16,7 @@ import json
 import os
 import resource
 import signal
+import statistics
 import subprocess
 import sys
 import threading
@@ -31,15 +32,27 @@ from tests.ansible import harness  # noqa: E402
 from tests.debops import debops_run, image  # noqa: E402
 
 RUN_TIMEOUT = 3600
-RESULTS = os.path.join(REPO, "bench", "results", "debops.json")
+RESULTS = os.path.join(REPO, "bench", "results", "debops-%s.json" % time.strftime("%Y%m%d-%H%M%S", time.gmtime()))
 LOG_DIR = os.environ.get("BENCH_DEBOPS_LOGS", "/tmp")
 PLOT = os.path.join(REPO, "docs", "img", "bench-debops.png")
+METRICS = ("wall_s", "cpu_s", "peak_pss_mb")
 
 
-def measured_run(inventory: str, strategy: str, secret_root: str, forks: int, log_path: str) -> Dict[str, Any]:
+def load_average() -> List[float]:
+    """1/5/15-minute load: the machine is shared, a busy one slows both engines unevenly."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def measured_run(inventory: str, strategy: str, secret_root: str, forks: int, log_path: str,
+                 task_times: bool = False) -> Dict[str, Any]:
     """One common.yml run with wall time, tree CPU and peak tree PSS; output to `log_path`."""
     os.makedirs(secret_root, exist_ok=True)
     env = harness.environment(strategy, debops_run.environment_extra(secret_root, forks))
+    if task_times:
+        # per-task durations in the log, for finding where the time goes
+        env["ANSIBLE_CALLBACKS_ENABLED"] = "ansible.posix.profile_tasks"
+        env["PROFILE_TASKS_TASK_OUTPUT_LIMIT"] = "all"
+    load_before = load_average()
     argv = [harness.ansible_bin(), "-i", debops_run.INVENTORY_DIR, "-i", inventory, debops_run.playbook()]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
@@ -69,17 +82,17 @@ def measured_run(inventory: str, strategy: str, secret_root: str, forks: int, lo
     recap = harness.parse_recap(out)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "peak_pss_mb": round(peak[0] / 2**20, 1),
-            "rc": proc.returncode, "recap": recap}
+            "rc": proc.returncode, "recap": recap, "log": log_path, "load_before": load_before, "load_after": load_average()}
 
 
-def bench_setup(n: int, strategy: str, forks: int) -> Dict[str, Any]:
+def bench_setup(n: int, strategy: str, forks: int, repeat: int = 0, task_times: bool = False) -> Dict[str, Any]:
     """First and second run of one engine on n fresh targets."""
     with image.up(n) as tb:
         secret_root = os.path.join(tb.workdir, "secret")
-        row: Dict[str, Any] = {"targets": n, "engine": strategy, "forks": forks}
+        row: Dict[str, Any] = {"targets": n, "engine": strategy, "forks": forks, "repeat": repeat}
         for which in debops_run.PASSES:
-            log_path = os.path.join(LOG_DIR, "debops-%d-%s-%s.log" % (n, strategy, which))
-            row[which] = measured_run(tb.inventory, strategy, secret_root, forks, log_path)
+            log_path = os.path.join(LOG_DIR, "debops-%d-%s-%s-%d.log" % (n, strategy, which, repeat))
+            row[which] = measured_run(tb.inventory, strategy, secret_root, forks, log_path, task_times)
             print("%2d targets %-15s %-6s %s" % (n, strategy, which, {
                 k: v for k, v in row[which].items() if k != "recap"}), flush=True)
     return row
@@ -94,19 +107,24 @@ def save_reference(rows: List[Dict[str, Any]]) -> None:
             run = row[which]
             recap = next(iter(run["recap"].values()), {})
             if run["rc"] == 0 and not recap.get("failed"):
-                debops_run.save_reference(which, recap, run["wall_s"])
+                with open(run["log"]) as fp:
+                    debops_run.save_reference(which, recap, run["wall_s"], fp.read())
                 print("reference saved:", debops_run.reference_path(which))
+
+
+def median_run(rows: List[Dict[str, Any]], n: int, engine: str, which: str) -> Dict[str, float]:
+    """Per-metric median over the repeats of one (targets, engine, pass)."""
+    runs = [r[which] for r in rows if r["targets"] == n and r["engine"] == engine]
+    return {key: statistics.median(run[key] for run in runs) for key in METRICS} if runs else {}
 
 
 def ratios(rows: List[Dict[str, Any]]) -> List[str]:
     lines = []
-    by_key = {(r["targets"], r["engine"]): r for r in rows}
     for n in sorted({r["targets"] for r in rows}):
-        vanilla, ours = by_key.get((n, harness.VANILLA)), by_key.get((n, harness.MITOGEN))
-        if not (vanilla and ours):
-            continue
         for which in debops_run.PASSES:
-            v, o = vanilla[which], ours[which]
+            v, o = median_run(rows, n, harness.VANILLA, which), median_run(rows, n, harness.MITOGEN, which)
+            if not (v and o):
+                continue
             lines.append("%2d targets %-6s wall %6.1f -> %6.1f s (%+.0f%%)  cpu %6.1f -> %6.1f s  pss %5.0f -> %5.0f MiB" % (
                 n, which, v["wall_s"], o["wall_s"], 100.0 * (o["wall_s"] - v["wall_s"]) / v["wall_s"],
                 v["cpu_s"], o["cpu_s"], v["peak_pss_mb"], o["peak_pss_mb"]))
@@ -149,6 +167,8 @@ def main() -> int:
     parser.add_argument("--targets", default="1,10")
     parser.add_argument("--engines", default="%s,%s" % (harness.VANILLA, harness.MITOGEN))
     parser.add_argument("--forks", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=1, help="repeats per setup (fresh containers each), medians reported")
+    parser.add_argument("--task-times", action="store_true", help="log per-task durations (ansible.posix.profile_tasks)")
     parser.add_argument("--save-reference", action="store_true",
                         help="store vanilla's 1-target recaps as tests/debops/reference")
     parser.add_argument("--out", default=RESULTS)
@@ -161,8 +181,9 @@ def main() -> int:
     image.ensure()
     rows = []
     for n in (int(x) for x in args.targets.split(",")):
-        for engine in args.engines.split(","):
-            rows.append(bench_setup(n, engine, args.forks))
+        for repeat in range(args.runs):
+            for engine in args.engines.split(","):
+                rows.append(bench_setup(n, engine, args.forks, repeat, args.task_times))
     if args.save_reference:
         save_reference(rows)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)

@@ -9,8 +9,9 @@ container-only switches in inventory/group_vars) and recap (de)serialisation.
 import json
 import os
 import pwd
+import re
 import sys
-from typing import Dict, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from tests.ansible import harness
 from tests.debops import collection_cache
@@ -19,6 +20,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 INVENTORY_DIR = os.path.join(HERE, "inventory")
 REFERENCE_DIR = os.path.join(HERE, "reference")
 PASSES = ("first", "second")
+
+_TASK_HEADER = re.compile(r"^(?:TASK|RUNNING HANDLER) \[(.*)\] \**$")
+_HOST_OUTCOME = re.compile(r"^(changed|failed|fatal): \[[^\]]+\]")
 
 
 def playbook() -> str:
@@ -60,21 +64,49 @@ def host_neutral(result: harness.RunResult) -> Dict[str, int]:
     return dict(next(iter(result.recap.values())))
 
 
+def tasks_with(stdout: str, outcome: str) -> List[str]:
+    """Names of the tasks (in order, once each) where some host or item reported `outcome`.
+
+    A recap counts tasks; when two engines' recaps differ, these lists say
+    which tasks differ.  `failed` covers Ansible's "fatal:" lines too.
+    """
+    names: List[str] = []
+    task = None
+    for line in stdout.splitlines():
+        header = _TASK_HEADER.match(line)
+        if header:
+            task = header.group(1)
+            continue
+        match = _HOST_OUTCOME.match(line)
+        if match and task is not None:
+            kind = "failed" if match.group(1) == "fatal" else match.group(1)
+            if kind == outcome and (not names or names[-1] != task):
+                names.append(task)
+    return names
+
+
 def reference_path(which: str) -> str:
     return os.path.join(REFERENCE_DIR, "common-%s.json" % which)
 
 
-def load_reference(which: str) -> Optional[Dict[str, int]]:
+def load_reference_doc(which: str) -> Optional[Dict[str, Any]]:
+    """The stored vanilla run: recap, changed_tasks, seconds; None if not generated yet."""
     try:
         with open(reference_path(which)) as fp:
-            return json.load(fp)["recap"]
+            return json.load(fp)
     except FileNotFoundError:
         return None
 
 
-def save_reference(which: str, recap: Dict[str, int], seconds: float) -> None:
+def load_reference(which: str) -> Optional[Dict[str, int]]:
+    doc = load_reference_doc(which)
+    return None if doc is None else doc["recap"]
+
+
+def save_reference(which: str, recap: Dict[str, int], seconds: float, stdout: str) -> None:
     os.makedirs(REFERENCE_DIR, exist_ok=True)
-    doc = {"engine": harness.VANILLA, "pass": which, "recap": recap, "seconds": round(seconds, 1)}
+    doc = {"engine": harness.VANILLA, "pass": which, "recap": recap, "seconds": round(seconds, 1),
+           "changed_tasks": tasks_with(stdout, "changed")}
     with open(reference_path(which), "w") as fp:
         json.dump(doc, fp, indent=2, sort_keys=True)
         fp.write("\n")
@@ -91,7 +123,7 @@ def regenerate_reference() -> int:
             if result.rc != 0:
                 print(result.describe(), file=sys.stderr)
                 return 1
-            save_reference(which, host_neutral(result), result.seconds)
+            save_reference(which, host_neutral(result), result.seconds, result.stdout)
     return 0
 
 

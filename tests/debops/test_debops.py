@@ -43,6 +43,16 @@ def _run(runs, debops_target, which: str) -> harness.RunResult:
     return runs[which]
 
 
+def _changed_tasks_diff(which: str, stdout: str) -> str:
+    """Which tasks changed under one engine only: the recap counts, this names."""
+    doc = debops_run.load_reference_doc(which) or {}
+    if "changed_tasks" not in doc:
+        return "(reference has no changed_tasks)"
+    ours, vanilla = debops_run.tasks_with(stdout, "changed"), doc["changed_tasks"]
+    return "changed only under ours: %r\nchanged only under vanilla: %r" % (
+        [t for t in ours if t not in vanilla], [t for t in vanilla if t not in ours])
+
+
 @pytest.mark.timeout(1800)
 @pytest.mark.parametrize("which", debops_run.PASSES)
 def test_recap_matches_vanilla_reference(request, which):
@@ -50,7 +60,19 @@ def test_recap_matches_vanilla_reference(request, which):
     result = _run(request.getfixturevalue("runs"), request.getfixturevalue("debops_target"), which)
     assert result.recap, result.describe()
     got = debops_run.host_neutral(result)
-    assert got == wanted, "%s run: ours %r, vanilla %r\n%s" % (which, got, wanted, result.describe())
+    assert got == wanted, "%s run: ours %r, vanilla %r\n%s\n%s" % (
+        which, got, wanted, _changed_tasks_diff(which, result.stdout), result.describe())
+
+
+@pytest.mark.timeout(1800)
+@pytest.mark.parametrize("which", debops_run.PASSES)
+def test_same_tasks_change_as_vanilla(request, which):
+    doc = debops_run.load_reference_doc(which) or {}
+    if "changed_tasks" not in doc:
+        pytest.skip("reference %s lists no changed_tasks" % debops_run.reference_path(which))
+    result = _run(request.getfixturevalue("runs"), request.getfixturevalue("debops_target"), which)
+    got = debops_run.tasks_with(result.stdout, "changed")
+    assert got == doc["changed_tasks"], _changed_tasks_diff(which, result.stdout)
 
 
 @pytest.mark.timeout(1800)
@@ -68,3 +90,20 @@ def test_reference_files_are_well_formed():
             recap = debops_run.load_reference(which)
             assert set(recap) == set(harness.COUNTERS), path
             assert recap["failed"] == 0 and recap["unreachable"] == 0, path
+
+
+def test_tasks_with_names_each_changed_or_failed_task_once():
+    stdout = "\n".join([
+        "TASK [apt : Install packages] ****",
+        "changed: [target-0] => (item=a)",
+        "changed: [target-0] => (item=b)",
+        "TASK [apt : Check] ****",
+        "ok: [target-0]",
+        "RUNNING HANDLER [sshd : Test sshd configuration and restart] ****",
+        "changed: [target-0]",
+        "TASK [cron : Boom] ****",
+        "fatal: [target-0]: FAILED! => {}",
+    ])
+    assert debops_run.tasks_with(stdout, "changed") == [
+        "apt : Install packages", "sshd : Test sshd configuration and restart"]
+    assert debops_run.tasks_with(stdout, "failed") == ["cron : Boom"]
