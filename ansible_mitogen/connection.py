@@ -126,6 +126,14 @@ class Connection(ConnectionBase):
         name = self._var("inventory_hostname") or getattr(self._play_context, "remote_addr", None)
         return str(name or "localhost")
 
+    def _multiplexer_key(self) -> str:
+        """Host whose multiplexer serves us: the first host of a mitogen_via
+        chain, so everything behind one intermediary shares its connection."""
+        spec = self._var("mitogen_via")
+        if not spec:
+            return self._inventory_name()
+        return via_root(str(spec), self._var("hostvars") or {})
+
     # --- the hop stack -------------------------------------------------
 
     def _become_method(self) -> Optional[str]:
@@ -134,31 +142,16 @@ class Connection(ConnectionBase):
         name = getattr(self.become, "name", None) or getattr(self.become, "_load_name", "")
         return str(name).rsplit(".", 1)[-1]
 
-    def _login_hops(self, settings: transport_config.Settings) -> List[Hop]:
-        if self.login_method == "ssh":
-            return [settings.ssh_hop()]
-        if self.login_method in loaders.BECOME_METHODS:
-            # mitogen_sudo & co. as connection types: ansible_user is the
-            # account to switch to, from the previous hop (or the controller).
-            user = self._var("ansible_user") or settings.remote_user() or "root"
-            password = self._var("ansible_password") or getattr(self._play_context, "password", None)
-            return [settings.become_hop(self.login_method, user, password)]
-        return [settings.local_hop()]
-
     def _via_hops(self) -> List[Hop]:
         spec = self._var("mitogen_via")
         if not spec:
             return []
-        hostvars = self._var("hostvars") or {}
-        hops: List[Hop] = []
-        for item in transport_config.parse_via(str(spec)):
-            hops.extend(via_stack(item["host"], item["become_user"], hostvars, self))
-        return hops
+        return via_hops(str(spec), self._var("hostvars") or {}, [self._inventory_name()])
 
     def build_stack(self) -> List[Hop]:
         """Every hop from the multiplexer to the context that runs tasks."""
         settings = self._settings()
-        stack = self._via_hops() + self._login_hops(settings)
+        stack = self._via_hops() + login_hops(self.login_method, settings)
         method = self._become_method()
         if method:
             if method not in self.become_methods:
@@ -196,7 +189,7 @@ class Connection(ConnectionBase):
             return self
         stack = self.build_stack()
         try:
-            self.router, self.parent = process.client(self._inventory_name())
+            self.router, self.parent = process.client(self._multiplexer_key())
             reply = self.get_binding().get_context(stack, self._init_kwargs())
         except AnsibleError:
             raise
@@ -225,7 +218,7 @@ class Connection(ConnectionBase):
 
     def get_binding(self) -> Binding:
         if self.parent is None:
-            self.router, self.parent = process.client(self._inventory_name())
+            self.router, self.parent = process.client(self._multiplexer_key())
         return Binding(self.parent)
 
     # --- the contract used by action plugins -----------------------------
@@ -360,53 +353,95 @@ def _as_bytes(value: Any) -> bytes:
     return bytes(value)
 
 
-def via_stack(host: str, become_user: Optional[str], hostvars: Any, conn: Connection) -> List[Hop]:
-    """Hops reaching inventory host `host` (for mitogen_via), optionally
-    followed by a sudo to `become_user`."""
+def login_hops(login_method: str, settings: transport_config.Settings) -> List[Hop]:
+    """Hops that log in to the target for connection kind `login_method`."""
+    if login_method == "ssh":
+        return [settings.ssh_hop()]
+    if login_method in loaders.BECOME_METHODS:
+        # mitogen_sudo & co. as connection types: ansible_user is the
+        # account to switch to, from the previous hop (or the controller).
+        user = settings.var("ansible_user") or settings.remote_user() or "root"
+        password = settings.var("ansible_password") or getattr(settings.play_context, "password", None)
+        return [settings.become_hop(login_method, user, password)]
+    if login_method in transport_config.CONTAINER_KINDS:
+        return settings.container_hop(login_method)
+    return [settings.local_hop()]
+
+
+def _host_vars(host: str, hostvars: Any) -> Dict[str, Any]:
     try:
-        host_vars = dict(hostvars[host])
+        return dict(hostvars[host])
     except KeyError:
         raise AnsibleError("mitogen_via names unknown inventory host %r" % host)
 
-    def var(name: str) -> Any:
-        return host_vars.get(name)
 
-    def option(name: str) -> Any:
-        return _VIA_OPTION_VARS.get(name, lambda v: None)(var)
+def via_root(spec: str, hostvars: Any) -> str:
+    """The host nearest the controller in a mitogen_via chain."""
+    seen: List[str] = []
+    host = transport_config.parse_via(spec)[0]["host"]
+    while host not in seen:
+        seen.append(host)
+        inner = _host_vars(host, hostvars).get("mitogen_via")
+        if not inner:
+            return host
+        host = transport_config.parse_via(str(inner))[0]["host"]
+    raise AnsibleError("mitogen_via loops: %s" % " -> ".join(seen + [host]))
 
-    settings = transport_config.Settings(option, var, _ViaPlayContext(host, host_vars), None)
-    conn_type = str(var("ansible_connection") or "ssh").rsplit(".", 1)[-1]
-    hops = [settings.local_hop() if conn_type in ("local", "mitogen_local") else settings.ssh_hop()]
-    if become_user:
-        method = str(var("ansible_become_method") or "sudo")
-        hops.append(settings.become_hop(method if method in loaders.BECOME_METHODS else "sudo", become_user))
+
+def via_hops(spec: str, hostvars: Any, seen: List[str]) -> List[Hop]:
+    """Hops reaching every host of a `mitogen_via` value, recursively: a via
+    host with its own mitogen_via is reached through that first."""
+    hops: List[Hop] = []
+    for item in transport_config.parse_via(spec):
+        host = item["host"]
+        if host in seen:
+            raise AnsibleError("mitogen_via loops: %s" % " -> ".join(seen + [host]))
+        host_vars = _host_vars(host, hostvars)
+        if host_vars.get("mitogen_via"):
+            hops += via_hops(str(host_vars["mitogen_via"]), hostvars, seen + [host])
+        hops += via_host_hops(host, host_vars, item["become_user"])
     return hops
 
 
-def _first(*names: str):
-    def pick(var):
-        for name in names:
-            if var(name) is not None:
-                return var(name)
-        return None
-    return pick
+def via_host_hops(host: str, host_vars: Dict[str, Any], become_user: Optional[str]) -> List[Hop]:
+    """One via host's own login hops (its ansible_connection and settings),
+    then a become hop: to `become_user` (the user@host form), or as its
+    ansible_become* variables say."""
+    from ansible.plugins.loader import connection_loader
+
+    conn_type = loaders.redirected_name(str(host_vars.get("ansible_connection") or "ssh"))
+    plugin = connection_loader.get(conn_type, class_only=True)
+    login_method = getattr(plugin, "login_method", None)
+    if login_method is None:
+        raise AnsibleError("mitogen_via host %r uses connection %r, which is not ours" % (host, conn_type))
+    plugin_name = getattr(plugin, "_load_name", conn_type)
+    settings = transport_config.Settings(
+        _config_reader(plugin_name, host_vars), host_vars.get, _ViaPlayContext(host, host_vars), None)
+    hops = login_hops(login_method, settings)
+    if become_user or transport_config.to_bool(host_vars.get("ansible_become")):
+        method = str(host_vars.get("ansible_become_method") or "sudo").rsplit(".", 1)[-1]
+        if method not in loaders.BECOME_METHODS:
+            raise AnsibleError("mitogen_via host %r: become method %r is not supported" % (host, method))
+        hops.append(settings.become_hop(method, become_user))
+    return hops
 
 
-# How a via host's connection options come from its hostvars (the same
-# variables the builtin ssh plugin documents).
-_VIA_OPTION_VARS = {
-    "host": _first("ansible_ssh_host", "ansible_host"),
-    "port": _first("ansible_ssh_port", "ansible_port"),
-    "remote_user": _first("ansible_ssh_user", "ansible_user"),
-    "password": _first("ansible_ssh_pass", "ansible_ssh_password", "ansible_password"),
-    "private_key_file": _first("ansible_ssh_private_key_file", "ansible_private_key_file"),
-    "ssh_args": _first("ansible_ssh_args"),
-    "ssh_common_args": _first("ansible_ssh_common_args"),
-    "ssh_extra_args": _first("ansible_ssh_extra_args"),
-    "ssh_executable": _first("ansible_ssh_executable"),
-    "timeout": _first("ansible_ssh_timeout", "ansible_timeout"),
-    "host_key_checking": _first("ansible_ssh_host_key_checking", "ansible_host_key_checking"),
-}
+def _config_reader(plugin_name: str, host_vars: Dict[str, Any]):
+    """option(name) for a via host: its value from the host's variables,
+    the environment or ansible.cfg, as the plugin's own get_option() would."""
+    from ansible import constants as C
+
+    known = C.config.get_configuration_definitions("connection", plugin_name) or {}
+
+    def option(name: str) -> Any:
+        if name not in known:
+            return None
+        try:
+            return C.config.get_config_value(name, plugin_type="connection", plugin_name=plugin_name,
+                                             variables=host_vars)
+        except Exception:  # an unresolvable option reads as unset, like a missing one
+            return None
+    return option
 
 
 class _ViaPlayContext:

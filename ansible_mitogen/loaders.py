@@ -4,8 +4,9 @@ Runs in the controller (strategy) process before task workers fork, so
 every worker inherits the patched loaders.  Two hooks:
 
 * connection redirection: `ssh` -> `mitogen_ssh`, `local` ->
-  `mitogen_local`, ... for the types we implement.  Other types (winrm,
-  paramiko, network_cli, ...) load untouched.
+  `mitogen_local`, `docker` / `community.docker.docker` -> `mitogen_docker`,
+  ... for the types we implement.  Other types (winrm, paramiko,
+  network_cli, ...) load untouched.
 * action wrapping: an action plugin built for one of our connections gets
   `ansible_mitogen.mixins.ActionModuleMixin` mixed in front of its class, so
   module execution and file transfer go through the persistent context.
@@ -27,7 +28,20 @@ CONNECTION_REDIRECTS: Dict[str, str] = {
     "su": "mitogen_su",
     "doas": "mitogen_doas",
 }
-for _name in list(CONNECTION_REDIRECTS):
+# Container types: bare name -> the collection plugin it stands for.
+_CONTAINER_PLUGINS = {
+    "docker": "community.docker.docker",
+    "podman": "containers.podman.podman",
+    "buildah": "containers.podman.buildah",
+    "lxc": "community.general.lxc",
+    "lxd": "community.general.lxd",
+    "incus": "community.general.incus",
+    "jail": "community.general.jail",
+    "kubectl": "kubernetes.core.kubectl",
+}
+for _name, _fqcn in _CONTAINER_PLUGINS.items():
+    CONNECTION_REDIRECTS[_name] = CONNECTION_REDIRECTS[_fqcn] = "mitogen_" + _name
+for _name in [n for n in CONNECTION_REDIRECTS if "." not in n]:
     CONNECTION_REDIRECTS["ansible.builtin." + _name] = CONNECTION_REDIRECTS[_name]
     CONNECTION_REDIRECTS["ansible.legacy." + _name] = CONNECTION_REDIRECTS[_name]
 

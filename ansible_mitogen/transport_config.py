@@ -258,6 +258,147 @@ class Settings:
         return {"method": method, "kwargs": kwargs}
 
 
+    # --- container hops -------------------------------------------------
+
+    def container_hop(self, kind: str) -> List[Hop]:
+        """Hops entering the container this connection names, as `kind`
+        (docker, podman, ...; CONTAINER_KINDS); usually one, plus a su
+        hop for lxd/incus users other than root."""
+        build = CONTAINER_KINDS[kind]
+        hop = build(self)
+        hop["kwargs"] = dict(self.common_kwargs(), **hop["kwargs"])
+        hop["kwargs"]["connect_timeout"] = to_int(self.option("container_timeout"), 10) + BOOT_ALLOWANCE
+        return [hop] + self._user_switch_hops(kind)
+
+    def container_name(self) -> str:
+        """What to enter: remote_addr as the replaced plugin resolves it
+        (inventory_hostname, ansible_host, ansible_<kind>_host)."""
+        return str(self.option("remote_addr") or self.play_context.remote_addr)
+
+    def tool_path(self, tool: str, option: Optional[str] = None) -> str:
+        """The container CLI: the plugin option naming it, else mitogen_<tool>_path."""
+        return (option and self.option(option)) or self.var("mitogen_%s_path" % tool) or tool
+
+    def _user_switch_hops(self, kind: str) -> List[Hop]:
+        # lxc exec always enters as root; vanilla lxd/incus switch with su.
+        user = self.option("remote_user")
+        if kind not in ("lxd", "incus") or not user or user == "root":
+            return []
+        return [{"method": "su", "kwargs": dict(self.common_kwargs(), username=user)}]
+
+
+def _docker_hop(s: Settings) -> Hop:
+    exec_args: List[str] = []
+    if to_bool(s.option("privileged")):
+        exec_args.append("--privileged")
+    if s.option("working_dir"):
+        exec_args += ["--workdir", str(s.option("working_dir"))]
+    for key, value in sorted((s.option("extra_env") or {}).items()):
+        exec_args += ["--env", "%s=%s" % (key, value)]
+    return {"method": "docker", "kwargs": dict(
+        container=s.container_name(), username=s.option("remote_user"), docker_path=s.tool_path("docker"),
+        docker_args=split_args(s.option("docker_extra_args")), exec_args=exec_args)}
+
+
+def _podman_hop(s: Settings) -> Hop:
+    return {"method": "podman", "kwargs": dict(
+        container=s.container_name(), username=s.option("remote_user"),
+        podman_path=s.tool_path("podman", "podman_executable"),
+        podman_args=split_args(s.option("podman_extra_args")))}
+
+
+def _buildah_hop(s: Settings) -> Hop:
+    return {"method": "buildah", "kwargs": dict(
+        container=s.container_name(), username=s.option("remote_user"), buildah_path=s.tool_path("buildah"))}
+
+
+def _lxc_hop(s: Settings) -> Hop:
+    return {"method": "lxc", "kwargs": dict(
+        container=s.container_name(), lxc_attach_path=s.tool_path("lxc-attach", "lxc_attach_path"))}
+
+
+def _lxd_like_hop(s: Settings, tool: str) -> Hop:
+    # The lxd and incus clients share their command line; a remote other
+    # than "local" is addressed as REMOTE:NAME, like the vanilla plugins do.
+    name = s.container_name()
+    remote = s.option("remote")
+    if remote and remote != "local":
+        name = "%s:%s" % (remote, name)
+    project = s.option("project")
+    return {"method": "lxd", "kwargs": dict(
+        container=name, lxc_path=s.tool_path(tool, "%s_path" % tool),
+        exec_args=["--project", str(project)] if project else [])}
+
+
+def _kubectl_hop(s: Settings) -> Hop:
+    return {"method": "kubectl", "kwargs": dict(
+        pod=s.option("kubectl_pod") or s.container_name(), kubectl_path=s.tool_path("kubectl"),
+        kubectl_args=kubectl_args(s.option))}
+
+
+def _jail_hop(s: Settings) -> Hop:
+    return {"method": "jail", "kwargs": dict(
+        container=s.container_name(), username=s.option("remote_user"), jexec_path=s.tool_path("jexec"))}
+
+
+def _machinectl_hop(s: Settings) -> Hop:
+    return {"method": "machinectl", "kwargs": dict(
+        container=s.container_name(), username=s.option("remote_user"),
+        machinectl_path=s.tool_path("machinectl"))}
+
+
+def _setns_hop(s: Settings) -> Hop:
+    return {"method": "setns", "kwargs": dict(
+        container=s.container_name(), kind=s.option("mitogen_kind") or "docker",
+        username=s.option("remote_user"), docker_path=s.tool_path("docker"), lxc_path=s.tool_path("lxc"),
+        lxc_info_path=s.tool_path("lxc-info", "lxc_info_path"), machinectl_path=s.tool_path("machinectl"))}
+
+
+# Connection kind -> hop builder.  Option names are those of the vanilla
+# plugin each kind replaces (community.docker.docker, containers.podman.*,
+# community.general.lxc/lxd/incus/jail, kubernetes.core.kubectl).
+CONTAINER_KINDS: Dict[str, Callable[[Settings], Hop]] = {
+    "docker": _docker_hop,
+    "podman": _podman_hop,
+    "buildah": _buildah_hop,
+    "lxc": _lxc_hop,
+    "lxd": lambda s: _lxd_like_hop(s, "lxc"),
+    "incus": lambda s: _lxd_like_hop(s, "incus"),
+    "kubectl": _kubectl_hop,
+    "jail": _jail_hop,
+    "machinectl": _machinectl_hop,
+    "setns": _setns_hop,
+}
+
+# kubernetes.core.kubectl option -> kubectl flag (the pod and extra args
+# are handled apart; validate_certs is inverted).
+_KUBECTL_FLAGS = (
+    ("kubectl_container", "-c"),
+    ("kubectl_namespace", "-n"),
+    ("kubectl_kubeconfig", "--kubeconfig"),
+    ("kubectl_context", "--context"),
+    ("kubectl_host", "--server"),
+    ("kubectl_username", "--username"),
+    ("kubectl_password", "--password"),
+    ("client_cert", "--client-certificate"),
+    ("client_key", "--client-key"),
+    ("ca_cert", "--certificate-authority"),
+    ("kubectl_token", "--token"),
+)
+
+
+def kubectl_args(option: Callable[[str], Any]) -> List[str]:
+    """kubectl flags from kubernetes.core.kubectl's options, in a fixed order."""
+    out: List[str] = []
+    for name, flag in _KUBECTL_FLAGS:
+        if option(name):
+            out += [flag, str(option(name))]
+    verify = option("validate_certs")
+    if verify not in (None, ""):
+        out.append("--insecure-skip-tls-verify=%s" % str(not to_bool(verify)).lower())
+    return out + split_args(option("kubectl_extra_args"))
+
+
 def sudo_args(flags: Optional[str]) -> List[str]:
     """become_flags for sudo minus what our sudo driver handles itself.
 

@@ -58,6 +58,8 @@ class Testbed:
     """A group of targets plus the ssh_config and inventory that reach them."""
 
     __test__ = False  # not a pytest test class despite the name
+    #: More `docker run` arguments for every target (subclasses: mounts, ...).
+    extra_run_args: Sequence[str] = ()
 
     def __init__(self, session: str, distro: str, latency_ms: int, workdir: str):
         self.session = session
@@ -124,8 +126,8 @@ class Testbed:
                 # Own hostname (resolvable, or sudo complains) so targets are told apart.
                 ["docker", "run", "-d", "--init", "--network", "host", "--name", container,
                  "--hostname", container, "--add-host", "%s:127.0.0.1" % container,
-                 "--label", "%s=%s" % (LABEL, self.session), "--label", "%s.port=%d" % (LABEL, port),
-                 tag, "/bin/sh", "-c", script],
+                 "--label", "%s=%s" % (LABEL, self.session), "--label", "%s.port=%d" % (LABEL, port)]
+                + list(self.extra_run_args) + [tag, "/bin/sh", "-c", script],
                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
             )
             if proc.returncode != 0:

@@ -1,0 +1,90 @@
+"""Connection type `mitogen_docker`: a running Docker container (docker exec), over Mitogen.
+
+Loaded by ansible's connection loader in task workers (directly, or because
+activation redirects `community.docker.docker` here).  The hop comes from
+ansible_mitogen/transport_config.py (CONTAINER_KINDS), the rest from
+ansible_mitogen/connection.py.
+"""
+import os
+import sys
+
+try:
+    import ansible_mitogen.connection
+except ImportError:  # running from a checkout that is not on sys.path
+    sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..")))
+    import ansible_mitogen.connection
+
+DOCUMENTATION = """
+name: mitogen_docker
+short_description: Mitogen interpreter inside a running Docker container
+description:
+  - Runs tasks in a persistent Python interpreter inside a running Docker container (docker exec), reached
+    through the Mitogen multiplexer of the current run.
+  - Reads the same variables as community.docker.docker (and C(docker)), which it replaces under our strategies.
+  - With C(mitogen_via) the container tool runs on that host instead of
+    the controller; every container behind one host shares its connection.
+author: ansible_mitogen
+options:
+  remote_addr:
+    description: Name of the container (or pod, jail, machine) to enter.
+    vars: [{name: inventory_hostname}, {name: ansible_host}, {name: ansible_docker_host}]
+  remote_user:
+    description: User inside the container (C(docker exec --user)); the image's default user when unset.
+    vars: [{name: ansible_user}, {name: ansible_docker_user}]
+    env: [{name: ANSIBLE_REMOTE_USER}]
+    ini: [{section: defaults, key: remote_user}]
+    cli: [{name: user}]
+    keyword: [{name: remote_user}]
+  docker_extra_args:
+    description: Extra arguments placed before C(exec), e.g. C(-H ssh://host) or C(--context name).
+    default: ""
+    vars: [{name: ansible_docker_extra_args}]
+    ini: [{section: docker_connection, key: extra_cli_args}]
+  container_timeout:
+    description: Seconds the container tool may take to start our interpreter
+      (30 more are allowed for Python to boot).
+    type: int
+    default: 10
+    vars: [{name: ansible_docker_timeout}]
+    env: [{name: ANSIBLE_TIMEOUT}, {name: ANSIBLE_DOCKER_TIMEOUT}]
+    ini: [{section: defaults, key: timeout}, {section: docker_connection, key: timeout}]
+    cli: [{name: timeout}]
+  extra_env:
+    description: Environment variables set for the interpreter (C(docker exec --env)).
+    type: dict
+    vars: [{name: ansible_docker_extra_env}]
+  working_dir:
+    description: Working directory of the interpreter (C(docker exec --workdir)).
+    vars: [{name: ansible_docker_working_dir}]
+    env: [{name: ANSIBLE_DOCKER_WORKING_DIR}]
+    ini: [{section: docker_connection, key: working_dir}]
+  privileged:
+    description: Run with extended privileges (C(docker exec --privileged)).
+    type: bool
+    default: false
+    vars: [{name: ansible_docker_privileged}]
+    env: [{name: ANSIBLE_DOCKER_PRIVILEGED}]
+    ini: [{section: docker_connection, key: privileged}]
+  mitogen_docker_path:
+    description: Path of the C(docker) program on the controller or the mitogen_via host.
+    vars: [{name: mitogen_docker_path}]
+  mitogen_via:
+    description: Reach this host through another inventory host, C(host) or
+      C(become_user@host); comma-separated for longer chains.
+    vars: [{name: mitogen_via}]
+  mitogen_mask_remote_name:
+    description: Show target processes as C(python(mitogen:ansible)) instead
+      of naming the controller user, host and pid.
+    type: bool
+    vars: [{name: mitogen_mask_remote_name}]
+  mitogen_task_isolation:
+    description: C(fork) runs each task in a fresh fork of the interpreter.
+    vars: [{name: mitogen_task_isolation}]
+"""
+
+ansible_mitogen.connection.register_options("mitogen_docker", "local", DOCUMENTATION)
+
+
+class Connection(ansible_mitogen.connection.Connection):
+    transport = "mitogen_docker"
+    login_method = "docker"
