@@ -6,10 +6,11 @@ common.yml twice per engine on fresh containers (first run: everything
 changes; second run: idempotent) and records wall time, controller CPU
 (user+sys of the whole process tree, from RUSAGE_CHILDREN) and peak
 controller memory (PSS summed over the process tree, sampled).  Prints
-ratios, writes JSON to bench/results/ and, with matplotlib, a PNG to
-docs/img/.
+ratios, writes JSON to bench/results/debops-<time>.json and redraws
+docs/img/debops-wall.png with bench/plot.py.  The load average before and
+after each run is recorded: the machine is shared.
 
-    .venv/bin/python bench/bench_debops.py [--targets 1,10] [--engines linear,mitogen_linear]
+    .venv/bin/python bench/bench_debops.py [--targets 1,10] [--runs N] [--engines linear,mitogen_linear]
 """
 import argparse
 import json
@@ -34,7 +35,6 @@ from tests.debops import debops_run, image  # noqa: E402
 RUN_TIMEOUT = 3600
 RESULTS = os.path.join(REPO, "bench", "results", "debops-%s.json" % time.strftime("%Y%m%d-%H%M%S", time.gmtime()))
 LOG_DIR = os.environ.get("BENCH_DEBOPS_LOGS", "/tmp")
-PLOT = os.path.join(REPO, "docs", "img", "bench-debops.png")
 METRICS = ("wall_s", "cpu_s", "peak_pss_mb")
 
 
@@ -131,35 +131,9 @@ def ratios(rows: List[Dict[str, Any]]) -> List[str]:
     return lines
 
 
-def plot(rows: List[Dict[str, Any]]) -> None:
-    try:
-        import matplotlib
-    except ImportError:
-        print("matplotlib missing: no plot")
-        return
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    metrics = (("wall_s", "wall time (s)"), ("cpu_s", "controller CPU (s)"), ("peak_pss_mb", "peak controller PSS (MiB)"))
-    labels = ["%d target%s, %s run" % (n, "s" if n > 1 else "", which)
-              for n in sorted({r["targets"] for r in rows}) for which in debops_run.PASSES]
-    fig, axes = plt.subplots(1, len(metrics), figsize=(15, 4.5))
-    width = 0.38
-    for ax, (key, title) in zip(axes, metrics):
-        for offset, engine in ((-width / 2, harness.VANILLA), (width / 2, harness.MITOGEN)):
-            values = [r[which][key] for n in sorted({r["targets"] for r in rows})
-                      for r in rows if r["targets"] == n and r["engine"] == engine for which in debops_run.PASSES]
-            if len(values) == len(labels):
-                ax.bar([i + offset for i in range(len(labels))], values, width, label=engine)
-        ax.set_title(title)
-        ax.set_xticks(range(len(labels)))
-        ax.set_xticklabels(labels, rotation=20, ha="right", fontsize=8)
-    axes[0].legend()
-    fig.suptitle("DebOps common.yml, vanilla linear vs mitogen_linear (2 cores, loopback ssh)")
-    fig.tight_layout()
-    os.makedirs(os.path.dirname(PLOT), exist_ok=True)
-    fig.savefig(PLOT, dpi=90)
-    print("plot:", PLOT)
+def plot() -> None:
+    """docs/img/debops-wall.png from every bench/results/debops*.json (bench/plot.py)."""
+    subprocess.run([sys.executable, os.path.join(REPO, "bench", "plot.py")], check=False)
 
 
 def main() -> int:
@@ -172,12 +146,7 @@ def main() -> int:
     parser.add_argument("--save-reference", action="store_true",
                         help="store vanilla's 1-target recaps as tests/debops/reference")
     parser.add_argument("--out", default=RESULTS)
-    parser.add_argument("--plot-only", action="store_true", help="redraw the PNG from the JSON")
     args = parser.parse_args()
-    if args.plot_only:
-        with open(RESULTS) as fp:
-            plot(json.load(fp)["rows"])
-        return 0
     image.ensure()
     rows = []
     for n in (int(x) for x in args.targets.split(",")):
@@ -189,9 +158,10 @@ def main() -> int:
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as fp:
         json.dump({"when": time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime()), "cpus": os.cpu_count(),
+                   "uptime": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(),
                    "rows": rows}, fp, indent=1, sort_keys=True)
     print("\n".join(ratios(rows)))
-    plot(rows)
+    plot()
     return 0
 
 

@@ -9,7 +9,8 @@ written by bench_debops.py, and writes into docs/img/:
 * ansible-wall.png: wall time, vanilla vs ours, per setup and scenario;
 * ansible-wire.png: bytes on the wire (relay counters), log scale;
 * ansible-controller.png: controller CPU and peak PSS of the process tree;
-* debops-wall.png: DebOps common.yml wall time, first and second run.
+* debops-wall.png: DebOps common.yml wall time, controller CPU and memory,
+  first and second run.
 
 `--markdown` prints the same numbers as the tables of docs/benchmarks.md.
 
@@ -157,19 +158,26 @@ def plot_ansible_controller(plt: Any, rows: List[Row], out_dir: str) -> str:
 
 
 def plot_debops(plt: Any, rows: Dict[Tuple[int, str], Row], out_dir: str) -> Optional[str]:
+    """DebOps common.yml: wall time, controller CPU and peak PSS per target count and run."""
     engines = (("linear", ENGINES[0][1], ENGINES[0][2]), ("mitogen_linear", ENGINES[1][1], ENGINES[1][2]))
     counts = sorted({n for n, engine in rows if all((n, e) in rows for e, _, _ in engines)})
     if not counts:
         return None
     cells = [(n, which) for n in counts for which in ("first", "second")]
     labels = ["%d target%s\n%s run" % (n, "s" if n > 1 else "", which) for n, which in cells]
-    series = [(label, color, [rows[(n, engine)][which]["wall_s"] for n, which in cells])
-              for engine, label, color in engines]
-    fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(cells)), 4.2))
-    grouped_bars(ax, labels, series, "%.0f")
-    ax.set_ylabel("wall time (s), lower is better")
-    ax.set_title("DebOps common.yml wall time\n" + MACHINE, fontsize=9)
-    ax.legend(fontsize=8)
+    panels = (("wall_s", "wall time (s)", "%.0f"), ("cpu_s", "controller CPU (s)", "%.0f"),
+              ("memory", "peak controller memory (MiB)", "%.0f"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(max(12, 4.2 * len(cells)), 4.4))
+    for ax, (key, title, fmt) in zip(axes, panels):
+        series = [(label, color, [value(rows[(n, engine)][which], key) for n, which in cells])
+                  for engine, label, color in engines]
+        grouped_bars(ax, labels, series, fmt)
+        ax.set_title(title + ", lower is better", fontsize=9)
+    axes[0].legend(fontsize=8)
+    loads = sorted({load for row in rows.values() for which in ("first", "second")
+                    for load in row[which].get("load_before", [])[:1]})
+    note = " (1-min load %.1f-%.1f)" % (loads[0], loads[-1]) if loads else ""
+    fig.suptitle("DebOps common.yml -- " + MACHINE + note, fontsize=9)
     return save(fig, out_dir, "debops-wall.png")
 
 
