@@ -311,6 +311,8 @@ class MultiplexerServer:
     def __init__(self, path: str, pool_size: int) -> None:
         self.broker = mitogen.master.Broker()
         self.router = mitogen.master.Router(self.broker)
+        # Targets never reach each other through us (children inherit it).
+        self.router.unidirectional = True
         self.listener = listen_unix(self.router, path)
         self.services = [
             ContextService(self.router),

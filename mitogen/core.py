@@ -1500,8 +1500,11 @@ class Router(object):
         if out is in_stream:
             LOG.error('%r: %r: message would loop back to its stream, dropped', self, msg)
             return
+        # Unidirectional: a child may reach its parents and trusted local
+        # clients (UNIX listener streams carry an auth_id: task workers),
+        # never another child.
         if (self.unidirectional and in_stream is not None and in_stream is not self.parent_stream
-                and out is not self.parent_stream and in_stream.auth_id is None):
+                and out is not self.parent_stream and in_stream.auth_id is None and out.auth_id is None):
             LOG.error('%r: unidirectional mode refuses %r from %r to %r', self, msg, in_stream, out)
             self._refuse(msg, 'unidirectional routing refused message')
             return
