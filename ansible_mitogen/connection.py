@@ -91,6 +91,8 @@ class Connection(ConnectionBase):
         self._mitogen_stack: Optional[List[Hop]] = None
         self._chains: Dict[Any, Any] = {}
         self._fork_contexts: List[Any] = []
+        self._via_depth = 0
+        self._relay: Any = None
 
     # --- where settings come from ----------------------------------------
 
@@ -151,7 +153,9 @@ class Connection(ConnectionBase):
     def build_stack(self) -> List[Hop]:
         """Every hop from the multiplexer to the context that runs tasks."""
         settings = self._settings()
-        stack = self._via_hops() + login_hops(self.login_method, settings)
+        via = self._via_hops()
+        self._via_depth = len(via)
+        stack = via + login_hops(self.login_method, settings)
         method = self._become_method()
         if method:
             if method not in self.become_methods:
@@ -237,8 +241,21 @@ class Connection(ConnectionBase):
             return mitogen.parent.CallChain(context)
         chain = self._chains.get(context)
         if chain is None:
-            chain = self._chains[context] = mitogen.parent.CallChain(context, pipelined=True)
+            chain = mitogen.parent.CallChain(context, pipelined=True)
+            if self._via_depth and transport_config.to_bool(self._var("mitogen_source_relay"), True):
+                chain = SourceRelayChain(chain, context, self)
+            self._chains[context] = chain
         return chain
+
+    def relay_context(self) -> Any:
+        """The context of the last mitogen_via hop (fetched once per task)."""
+        if self._relay is None:
+            stack = self._mitogen_stack or self.build_stack()
+            reply = self.get_binding().get_context(stack[:self._via_depth], self._init_kwargs())
+            if reply.get("msg"):
+                raise AnsibleConnectionFailure(reply["msg"])
+            self._relay = reply["context"]
+        return self._relay
 
     @property
     def homedir(self) -> Optional[str]:
@@ -317,11 +334,13 @@ class Connection(ConnectionBase):
     def close(self) -> None:
         """End of task: release our reference; the context stays cached."""
         self._release_forks()
-        if self.context is not None and self.parent is not None:
-            try:
-                self.get_binding().put_context(self.context)
-            except Exception as exc:
-                display.vvvv("ansible_mitogen: release failed: %s" % exc)
+        for context in (self.context, self._relay):
+            if context is not None and self.parent is not None:
+                try:
+                    self.get_binding().put_context(context)
+                except Exception as exc:
+                    display.vvvv("ansible_mitogen: release failed: %s" % exc)
+        self._relay = None
         for chain in self._chains.values():
             try:
                 chain.reset()
@@ -343,6 +362,49 @@ class Connection(ConnectionBase):
         except Exception as exc:
             display.vvvv("ansible_mitogen: reset failed: %s" % exc)
         self._mitogen_stack = None
+
+
+class SourceRelayChain:
+    """CallChain to a target behind a mitogen_via intermediary whose module
+    sources go through ansible_mitogen.source_relay on that intermediary.
+
+    Everything but a run_module call carrying sources passes straight
+    through.  Such a call goes to the intermediary with only the sources it
+    does not hold yet (recorded per intermediary in the multiplexer's
+    ModuleCacheService), so N targets behind one slow link cost one copy.
+    """
+
+    def __init__(self, chain: Any, target: Any, connection: "Connection") -> None:
+        self.chain = chain
+        self.target = target
+        self.connection = connection
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.chain, name)
+
+    def call(self, func: Any, *args: Any, **kwargs: Any) -> Any:
+        spec = args[0] if len(args) == 1 and not kwargs and isinstance(args[0], dict) else None
+        if getattr(func, "__name__", None) != "run_module" or not spec or not spec.get("sources"):
+            return self.chain.call(func, *args, **kwargs)
+        return self._relayed(spec)
+
+    def _relayed(self, spec: Dict[str, Any]) -> Any:
+        from ansible_mitogen import source_relay
+
+        relay = self.connection.relay_context()
+        binding = self.connection.get_binding()
+        key = "source-relay-held:%s" % (relay.context_id,)
+        bare_spec = dict(spec)
+        wanted = bare_spec.pop("sources")
+        held = set(binding.cache_get(key) or ())
+        for _ in range(2):
+            new = {digest: data for digest, data in wanted.items() if digest not in held}
+            reply = relay.call(source_relay.run_module, self.target, bare_spec, new, sorted(wanted))
+            if not (isinstance(reply, dict) and reply.get("relay_lost")):
+                break
+            held = set()  # the intermediary lost its store: send everything once more
+        binding.cache_put(key, sorted(held | set(wanted)))
+        return reply
 
 
 def _as_bytes(value: Any) -> bytes:
