@@ -304,6 +304,17 @@ class ModuleCacheService(mitogen.service.Service):
         with self._lock:
             self._cache[key] = value
 
+    @mitogen.service.expose(mitogen.service.AllowParents())
+    def claim(self, key: str, items: list) -> list:
+        """Add `items` to the set stored under `key`; return those that were
+        not in it yet.  Atomic, so of several task workers about to send the
+        same module source to one mitogen_via intermediary only one does."""
+        with self._lock:
+            held = self._cache.setdefault(key, set())
+            fresh = [item for item in items if item not in held]
+            held.update(fresh)
+            return fresh
+
 
 class MultiplexerServer:
     """Router + UNIX listener + service pool of one multiplexer process."""
