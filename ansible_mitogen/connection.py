@@ -13,6 +13,7 @@ context, login_context, parent, put_data(), get_binding(), get_stack().
 """
 import os
 import tempfile
+import time
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible.errors import AnsibleConnectionFailure, AnsibleError
@@ -27,6 +28,9 @@ display = Display()
 # put_file() sends files up to this size inside one call; larger ones are
 # streamed by the target pulling from the multiplexer's FileService.
 INLINE_FILE_LIMIT = 128 * 1024
+# Waits (s) for a module source another worker is sending to a mitogen_via
+# intermediary; None ends the waiting.
+RELAY_RETRY_DELAYS = (0.05, 0.2, 0.5, 1.0, None)
 FILE_SERVICE = "mitogen.service.FileService"
 # Service names as plain strings: importing ansible_mitogen.services would
 # pull the multiplexer-only code into every task worker.
@@ -64,6 +68,10 @@ class Binding:
 
     def cache_put(self, key: str, value: Any) -> None:
         self.call(MODULE_CACHE_SERVICE, "put", key=key, value=value)
+
+    def claim(self, key: str, items: List[str]) -> List[str]:
+        """Those of `items` no other worker claimed under `key` before."""
+        return self.call(MODULE_CACHE_SERVICE, "claim", key=key, items=items)
 
 
 class Connection(ConnectionBase):
@@ -392,19 +400,22 @@ class SourceRelayChain:
         from ansible_mitogen import source_relay
 
         relay = self.connection.relay_context()
-        binding = self.connection.get_binding()
-        key = "source-relay-held:%s" % (relay.context_id,)
         bare_spec = dict(spec)
         wanted = bare_spec.pop("sources")
-        held = set(binding.cache_get(key) or ())
-        for _ in range(2):
-            new = {digest: data for digest, data in wanted.items() if digest not in held}
+        claimed = self.connection.get_binding().claim("source-relay:%s" % (relay.context_id,), sorted(wanted))
+        new = {digest: wanted[digest] for digest in claimed}
+        for delay in RELAY_RETRY_DELAYS:
             reply = relay.call(source_relay.run_module, self.target, bare_spec, new, sorted(wanted))
             if not (isinstance(reply, dict) and reply.get("relay_lost")):
+                return reply
+            if delay is None:
                 break
-            held = set()  # the intermediary lost its store: send everything once more
-        binding.cache_put(key, sorted(held | set(wanted)))
-        return reply
+            # Another worker claimed these sources and its call is still on
+            # the way; it normally lands within milliseconds.
+            time.sleep(delay)
+        # Still missing (that worker failed, or the intermediary restarted).
+        new = {digest: wanted[digest] for digest in reply["need"]}
+        return relay.call(source_relay.run_module, self.target, bare_spec, new, sorted(wanted))
 
 
 def _as_bytes(value: Any) -> bytes:
