@@ -194,3 +194,70 @@ def test_docker_same_recap_as_vanilla(tmp_path, bed):
 def stub_log(tb) -> list:
     out = tb.targets[0].exec(["cat", "/tmp/mitogen-stub.log"]).stdout
     return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+STUB_SOURCE = os.path.join(harness.REPO_ROOT, "tests", "mitogen", "stubs", "cli_stub.py")
+STUB_DIR = "/usr/local/lib/mitogen-stubs"
+STUB_LOG = "/tmp/mitogen-stub.log"
+PY = "/usr/bin/python3"
+
+# Inventory line of each stubbed connection type -> the command line the
+# real tool needs, up to the interpreter.
+STUB_HOSTS = {
+    "lxc1 ansible_connection=lxc ansible_lxc_host=web1":
+        ["lxc-attach", "--clear-env", "--name", "web1", "--"],
+    "lxd1 ansible_connection=community.general.lxd ansible_host=web2 ansible_lxd_remote=r1 ansible_lxd_project=p1":
+        ["lxc", "exec", "--mode=non-interactive", "--project", "p1", "r1:web2", "--"],
+    "incus1 ansible_connection=incus":
+        ["incus", "exec", "--mode=non-interactive", "--project", "default", "incus1", "--"],
+    "jail1 ansible_connection=community.general.jail ansible_jail_user=mitogen_user":
+        ["jexec", "-U", "mitogen_user", "jail1"],
+    "kube1 ansible_connection=kubernetes.core.kubectl ansible_kubectl_pod=pod-1 ansible_kubectl_namespace=ns1 "
+    "ansible_kubectl_context=ctx1 ansible_kubectl_container=c1 ansible_kubectl_extra_args=--request-timeout=5s":
+        ["kubectl", "exec", "-i", "pod-1", "-c", "c1", "-n", "ns1", "--context", "ctx1", "--request-timeout=5s", "--"],
+    "mach1 ansible_connection=mitogen_machinectl ansible_user=mitogen_user":
+        ["machinectl", "shell", "--quiet", "--uid=mitogen_user", "mach1", "/bin/sh", "-c"],
+    "pod1 ansible_connection=podman ansible_podman_extra_args=--remote ansible_user=mitogen_user":
+        ["podman", "--remote", "exec", "--interactive", "--user", "mitogen_user", "pod1"],
+    "bud1 ansible_connection=containers.podman.buildah":
+        ["buildah", "run", "bud1", "--"],
+}
+
+
+def install_stubs(target) -> None:
+    """Stand-ins for every container CLI on `target`, logging their argv."""
+    target.exec(["mkdir", "-p", STUB_DIR])
+    subprocess.run(["docker", "cp", STUB_SOURCE, "%s:%s/cli_stub.py" % (target.container, STUB_DIR)], check=True)
+    tools = sorted(set(argv[0] for argv in STUB_HOSTS.values()))
+    script = "".join(
+        "ln -sf cli_stub.py {d}/{t}; printf '#!/bin/sh\\nMITOGEN_STUB_LOG={log} exec {d}/{t} \"$@\"\\n' "
+        "> /usr/local/bin/{t}; chmod 755 /usr/local/bin/{t};".format(d=STUB_DIR, t=tool, log=STUB_LOG)
+        for tool in tools)
+    proc = target.exec(["sh", "-c", "chmod 755 %s/cli_stub.py; rm -f %s; %s" % (STUB_DIR, STUB_LOG, script)])
+    assert proc.returncode == 0, proc.stderr
+
+
+def command_prefix(argv: list) -> list:
+    """A logged tool argv cut where our boot command starts."""
+    if argv[0] == "machinectl":
+        assert argv[-1].startswith("stty raw -echo 2>/dev/null; exec %s -c " % PY), argv
+        return argv[:-1]
+    return argv[:argv.index(PY)]
+
+
+@pytest.mark.timeout(180)
+def test_stubbed_container_types_behind_ssh(tmp_path, bed):
+    tb, _ = bed
+    target = tb.targets[0]
+    install_stubs(target)
+    t0 = ssh_lines(tb)[0]
+    inventory = tmp_path / "stubs.ini"
+    inventory.write_text("\n".join(["[targets]", t0, "[stubs]"] + list(STUB_HOSTS) + [
+        "[stubs:vars]", "mitogen_via=target-0", "ansible_python_interpreter=" + PY]) + "\n")
+    result = harness.run_playbook(os.path.join(PLAYBOOK_DIR, "_containers_stubs.yml"), str(inventory),
+                                  strategy=harness.MITOGEN)
+    assert result.rc == 0, result.describe()
+    assert sorted(result.recap) == sorted(line.split()[0] for line in STUB_HOSTS), result.recap
+    logged = [command_prefix(argv) for argv in stub_log(tb)]
+    # Each type connected once (one context per host for the whole run).
+    assert sorted(logged) == sorted(STUB_HOSTS.values())
