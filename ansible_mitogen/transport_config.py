@@ -288,6 +288,10 @@ class Settings:
 
 
 def _docker_hop(s: Settings) -> Hop:
+    if to_bool(s.option("mitogen_host_python")):
+        # No Python in the container: docker exec cannot bring one in, so
+        # enter its namespaces directly with the host's interpreter.
+        return _setns_hop(s, kind="docker")
     exec_args: List[str] = []
     if to_bool(s.option("privileged")):
         exec_args.append("--privileged")
@@ -347,9 +351,10 @@ def _machinectl_hop(s: Settings) -> Hop:
         machinectl_path=s.tool_path("machinectl"))}
 
 
-def _setns_hop(s: Settings) -> Hop:
+def _setns_hop(s: Settings, kind: Optional[str] = None) -> Hop:
     return {"method": "setns", "kwargs": dict(
-        container=s.container_name(), kind=s.option("mitogen_kind") or "docker",
+        container=s.container_name(), kind=kind or s.option("mitogen_kind") or "docker",
+        host_python=to_bool(s.option("mitogen_host_python")),
         username=s.option("remote_user"), docker_path=s.tool_path("docker"), lxc_path=s.tool_path("lxc"),
         lxc_info_path=s.tool_path("lxc-info", "lxc_info_path"), machinectl_path=s.tool_path("machinectl"))}
 

@@ -8,6 +8,15 @@ namespaces (user, ipc, uts, net, pid, cgroup, mnt) and root directory,
 drops to `username` from the container's own passwd file, and execs the
 container's Python.  Joining a pid namespace only applies to children, so
 the forked child forks once more and waits for that grandchild.
+
+host_python=True manages containers that have no Python: the child joins
+every namespace but the mount namespace, execs the *host's* interpreter,
+and a short prelude in it then keeps a descriptor on the host's root
+directory, enters the container's mount namespace and root, and runs the
+boot command with the interpreter, its standard library and PYTHONHOME
+reached through /proc/self/fd/N (the container needs /proc mounted); the
+interpreter's path inside the container is a symlink in
+/tmp/.mitogen-host-python-PID, so its working directory stays inside.
 """
 import ctypes
 import os
@@ -26,7 +35,7 @@ DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
 class Options(mitogen.parent.Options):
     def __init__(self, container=None, kind=None, username=None, docker_path=None,
-                 lxc_path=None, lxc_info_path=None, machinectl_path=None, **kwargs):
+                 lxc_path=None, lxc_info_path=None, machinectl_path=None, host_python=False, **kwargs):
         super().__init__(**kwargs)
         if not container:
             raise ValueError('setns: container is required')
@@ -39,6 +48,7 @@ class Options(mitogen.parent.Options):
         self.lxc_path = lxc_path or 'lxc'
         self.lxc_info_path = lxc_info_path or 'lxc-info'
         self.machinectl_path = machinectl_path or 'machinectl'
+        self.host_python = bool(host_python)
 
 
 def leader_pid_argv(opts: Options) -> list:
@@ -137,6 +147,9 @@ class Connection(mitogen.parent.Connection):
         if self.options.username:
             self.user = lookup_user(root, self.options.username)
         self.join = namespaces_to_join(self.leader_pid)
+        if self.options.host_python:
+            # The prelude joins mnt itself, once the host interpreter runs.
+            self.join = [ns for ns in self.join if ns != 'mnt']
         # Loaded before fork: the child must not dlopen anything.
         self._setns = _setns_function()
         try:
@@ -165,6 +178,13 @@ class Connection(mitogen.parent.Connection):
             env.update(HOME='/root', USER='root', LOGNAME='root')
         return env
 
+    def get_python_argv(self):
+        argv = super().get_python_argv()
+        if not self.options.host_python:
+            return argv
+        user = list(self.user[:3]) if self.user else None
+        return argv + ["-c", HOST_PYTHON_PRELUDE % (self.leader_pid, self.leader_pid, user)]
+
     def preexec(self):
         # Child after fork, before exec: only plain syscalls from here on.
         pid = self.leader_pid
@@ -173,6 +193,13 @@ class Connection(mitogen.parent.Connection):
         for ns, fd in fds:
             self._setns(fd, ns, pid)
             os.close(fd)
+        if self.options.host_python:
+            # The host interpreter must start from the host's files; the
+            # prelude enters the container's root and drops privileges.
+            os.close(root_fd)
+            if 'pid' in self.join:
+                _fork_into_pid_namespace()
+            return
         os.fchdir(root_fd)
         os.chroot('.')
         os.close(root_fd)
@@ -183,6 +210,24 @@ class Connection(mitogen.parent.Connection):
             os.setuid(uid)
         if 'pid' in self.join:
             _fork_into_pid_namespace()
+
+
+# Run by the host interpreter (python -c PRELUDE -c STAGE1) inside every
+# namespace of the container but mnt; %%d = leader pid, %%r = [uid, gid,
+# groups] or None.  Python 3.8 compatible, stdlib only.
+HOST_PYTHON_PRELUDE = """import ctypes,os,sys
+h=os.open("/",os.O_RDONLY);os.set_inheritable(h,True);H="/proc/self/fd/%%d"%%h
+m=os.open("/proc/%d/ns/mnt",os.O_RDONLY);r=os.open("/proc/%d/root",os.O_RDONLY)
+if ctypes.CDLL(None,use_errno=True).setns(m,0):raise OSError(ctypes.get_errno(),"setns(mnt)")
+os.fchdir(r);os.chroot(".");os.chdir("/");os.close(m);os.close(r)
+d="/tmp/.mitogen-host-python-%%d"%%os.getpid();os.mkdir(d,0o755);os.symlink(H+sys.executable,d+"/python")
+os.environ["PYTHONHOME"]=H+sys.prefix+":"+H+sys.exec_prefix
+sys.executable=d+"/python";sys.prefix=H+sys.prefix;sys.exec_prefix=H+sys.exec_prefix
+sys.path[:]=[H+p if p.startswith("/") else p for p in sys.path]
+u=%r
+if u:os.setgroups(u[2]);os.setgid(u[1]);os.setuid(u[0])
+a=sys.argv[2];sys.argv[:]=["-c"]
+exec(compile(a,"<stage1>","exec"),{"__name__":"__main__"})"""
 
 
 def _setns_function():

@@ -59,7 +59,10 @@ def bed():
         pytest.skip("docker is not usable")
     with DockerHostTestbed.up(n=2) as tb:
         tb.share_private_key()
-        boxes = Boxes.start(tb.session, N_BOXES)
+        boxes = Boxes.start(tb.session, N_BOXES + 1)
+        # The last box has no Python: only the host's interpreter can run there.
+        nopy = boxes.names[-1]
+        subprocess.run(["docker", "exec", nopy, "sh", "-c", "rm -f /usr/bin/python3*"], check=True)
         try:
             yield tb, boxes
         finally:
@@ -82,7 +85,7 @@ def write_inventory(tmp_path, tb, boxes) -> str:
              + " ansible_become=true",
              "[boxes]",
              "direct ansible_connection=docker ansible_host=%s methods=docker" % b[0]]
-    for i, name in enumerate(b):
+    for i, name in enumerate(b[:N_BOXES]):
         lines.append("via1-%d ansible_connection=community.docker.docker ansible_docker_host=%s "
                      "mitogen_via=target-0 methods=ssh,docker" % (i, name))
     lines += [
@@ -90,6 +93,9 @@ def write_inventory(tmp_path, tb, boxes) -> str:
         "viasudo ansible_connection=docker ansible_host=%s mitogen_via=t0-sudo ansible_user=mitogen_user "
         "methods=ssh,sudo,docker" % b[2],
         "setns ansible_connection=mitogen_setns ansible_host=%s methods=setns" % b[3],
+        "nopy-docker ansible_connection=docker ansible_host=%s mitogen_host_python=true methods=setns" % b[-1],
+        "nopy-setns ansible_connection=mitogen_setns ansible_host=%s mitogen_host_python=true ansible_user=mitogen_user "
+        "methods=setns" % b[-1],
         "[boxes:vars]",
         "ansible_python_interpreter=/usr/bin/python3",
     ]
@@ -117,7 +123,8 @@ def test_docker_behind_ssh_chains(tmp_path, bed):
     totals = result.totals()
     assert totals["failed"] == 0 and totals["unreachable"] == 0, result.describe()
     # Every box host ran every task of the first play.
-    box_hosts = ["direct", "via2", "viasudo", "setns"] + ["via1-%d" % i for i in range(N_BOXES)]
+    box_hosts = ["direct", "via2", "viasudo", "setns", "nopy-docker", "nopy-setns"]
+    box_hosts += ["via1-%d" % i for i in range(N_BOXES)]
     assert all(result.recap[h]["ok"] >= 7 for h in box_hosts), result.recap
 
 

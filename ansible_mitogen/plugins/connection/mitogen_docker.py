@@ -65,6 +65,13 @@ options:
     vars: [{name: ansible_docker_privileged}]
     env: [{name: ANSIBLE_DOCKER_PRIVILEGED}]
     ini: [{section: docker_connection, key: privileged}]
+  mitogen_host_python:
+    description: The container has no Python; start the host's interpreter
+      (C(ansible_python_interpreter) names it) inside the container's
+      namespaces through setns. Needs root on the container host.
+    type: bool
+    default: false
+    vars: [{name: mitogen_host_python}]
   mitogen_docker_path:
     description: Path of the C(docker) program on the controller or the mitogen_via host.
     vars: [{name: mitogen_docker_path}]
