@@ -187,7 +187,10 @@ def _builtin_module_options(module: str) -> Dict[str, Any]:
 def _documented_options(plugin_type: str, name: str, doc: Dict[str, Any]) -> Dict[str, Any]:
     options: Dict[str, Any] = {}
     if plugin_type == "connection":
+        from ansible_mitogen.connection import common_options
+
         options.update(_builtin_options(builtin_connection(name)))
+        options.update(common_options())
     if plugin_type == "action" and name in ACTION_BUILTIN_MODULES:
         options.update(_builtin_module_options(ACTION_BUILTIN_MODULES[name]))
     options.update(doc.get("options") or {})

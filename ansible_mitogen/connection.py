@@ -530,10 +530,42 @@ class _ViaPlayContext:
         self.become_pass = None
 
 
+# Options every connection type of ours takes, on top of its own
+# DOCUMENTATION (merged by register_options and the collection's docs).
+COMMON_OPTIONS = """
+mitogen_via:
+  description: Reach this host through another inventory host, C(host) or
+    C(become_user@host); comma-separated for longer chains.
+  vars: [{name: mitogen_via}]
+mitogen_mask_remote_name:
+  description: Show target processes as C(python(mitogen:ansible)) instead
+    of naming the controller user, host and pid.
+  type: bool
+  vars: [{name: mitogen_mask_remote_name}]
+mitogen_task_isolation:
+  description: C(fork) runs each task in a fresh fork of the interpreter.
+  vars: [{name: mitogen_task_isolation}]
+mitogen_source_relay:
+  description: Behind C(mitogen_via), module sources cross the link to the
+    intermediary once and are handed on from its cache; false sends each
+    target its own copy.
+  type: bool
+  default: true
+  vars: [{name: mitogen_source_relay}]
+"""
+
+
+def common_options() -> Dict[str, Any]:
+    import yaml
+
+    return yaml.safe_load(COMMON_OPTIONS)
+
+
 def register_options(name: str, base: str, documentation: str) -> None:
-    """Give connection type `name` the builtin `base` plugin's options plus
-    the ones in `documentation`, so get_option() reads exactly what the
-    builtin plugin reads (vars, ansible.cfg, environment, CLI)."""
+    """Give connection type `name` the builtin `base` plugin's options, the
+    COMMON_OPTIONS and the ones in `documentation`, so get_option() reads
+    exactly what the builtin plugin reads (vars, ansible.cfg, environment,
+    CLI)."""
     import importlib
 
     import yaml
@@ -550,5 +582,18 @@ def register_options(name: str, base: str, documentation: str) -> None:
         add_fragments(doc, module.__file__, fragment_loader=fragment_loader, is_module=False)
         C.config.initialize_plugin_configuration_definitions("connection", base, doc.get("options") or {})
     defs = dict(C.config.get_configuration_definitions("connection", base))
+    defs.update(common_options())
     defs.update(yaml.safe_load(documentation).get("options") or {})
     C.config.initialize_plugin_configuration_definitions("connection", name, defs)
+
+
+def connection_type(login_method: str, documentation: str, module: str, base: str = "local", **attrs: Any) -> type:
+    """The Connection class of plugin file mitogen_<login_method>.py (pass
+    its __name__ as `module`): options registered, `transport` and
+    `login_method` set, `attrs` added."""
+    name = "mitogen_" + login_method
+    register_options(name, base, documentation)
+    namespace = dict(transport=name, login_method=login_method, __module__=module,
+                     __doc__="Connection type %s." % name)
+    namespace.update(attrs)
+    return type("Connection", (Connection,), namespace)

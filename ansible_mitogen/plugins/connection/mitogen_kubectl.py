@@ -1,28 +1,23 @@
 """Connection type `mitogen_kubectl`: a Kubernetes pod (kubectl exec), over Mitogen.
 
 Loaded by ansible's connection loader in task workers (directly, or because
-activation redirects `kubernetes.core.kubectl` here).  The hop comes from
-ansible_mitogen/transport_config.py (CONTAINER_KINDS), the rest from
-ansible_mitogen/connection.py.
+activation redirects `kubernetes.core.kubectl` here).  The class comes from
+ansible_mitogen.connection.connection_type(); its hop from
+transport_config.CONTAINER_KINDS.
 """
 import os
 import sys
 
-try:
-    import ansible_mitogen.connection
-except ImportError:  # running from a checkout that is not on sys.path
-    sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..")))
-    import ansible_mitogen.connection
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))  # checkouts
+import ansible_mitogen.connection  # noqa: E402
 
 DOCUMENTATION = """
 name: mitogen_kubectl
 short_description: Mitogen interpreter inside a Kubernetes pod
 description:
-  - Runs tasks in a persistent Python interpreter inside a Kubernetes pod (kubectl exec), reached
-    through the Mitogen multiplexer of the current run.
-  - Reads the same variables as kubernetes.core.kubectl (and C(kubectl)), which it replaces under our strategies.
-  - With C(mitogen_via) the container tool runs on that host instead of
-    the controller; every container behind one host shares its connection.
+  - Runs tasks in a persistent Mitogen interpreter inside a Kubernetes pod
+    (kubectl exec), reading the same variables as kubernetes.core.kubectl
+    (and C(kubectl)), which it replaces under our strategies.
 author: ansible_mitogen
 options:
   remote_addr:
@@ -87,23 +82,6 @@ options:
   mitogen_kubectl_path:
     description: Path of the C(kubectl) program on the controller or the mitogen_via host.
     vars: [{name: mitogen_kubectl_path}]
-  mitogen_via:
-    description: Reach this host through another inventory host, C(host) or
-      C(become_user@host); comma-separated for longer chains.
-    vars: [{name: mitogen_via}]
-  mitogen_mask_remote_name:
-    description: Show target processes as C(python(mitogen:ansible)) instead
-      of naming the controller user, host and pid.
-    type: bool
-    vars: [{name: mitogen_mask_remote_name}]
-  mitogen_task_isolation:
-    description: C(fork) runs each task in a fresh fork of the interpreter.
-    vars: [{name: mitogen_task_isolation}]
 """
 
-ansible_mitogen.connection.register_options("mitogen_kubectl", "local", DOCUMENTATION)
-
-
-class Connection(ansible_mitogen.connection.Connection):
-    transport = "mitogen_kubectl"
-    login_method = "kubectl"
+Connection = ansible_mitogen.connection.connection_type("kubectl", DOCUMENTATION, __name__)

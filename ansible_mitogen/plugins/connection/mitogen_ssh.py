@@ -1,41 +1,26 @@
-"""Connection type `mitogen_ssh`: ssh connections through persistent Mitogen interpreters
+"""Connection type `mitogen_ssh`: ssh connections, over Mitogen.
 
 Loaded by ansible's connection loader in task workers (directly, or because
-activation redirects `ssh` here); everything is in
-ansible_mitogen/connection.py.
+activation redirects `ssh` here).  The class comes from
+ansible_mitogen.connection.connection_type().
 """
 import os
 import sys
 
-try:
-    import ansible_mitogen.connection
-except ImportError:  # running from a checkout that is not on sys.path
-    sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..")))
-    import ansible_mitogen.connection
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))  # checkouts
+import ansible_mitogen.connection  # noqa: E402
 
 DOCUMENTATION = """
 name: mitogen_ssh
-short_description: ssh connections through persistent Mitogen interpreters
+short_description: ssh to the target, tasks run in a persistent Mitogen interpreter
 description:
   - Accepts every option of the builtin C(ssh) connection plugin (same
     variables, ansible.cfg keys, environment and command-line flags); see
-    C(ansible-doc -t connection ssh).
-  - Runs tasks in a persistent Python interpreter on the target, reached
-    through the Mitogen multiplexer of the current run.
+    C(ansible-doc -t connection ssh). Tasks run in a persistent Python
+    interpreter on the target, reached through the Mitogen multiplexer of
+    the current run.
 author: ansible_mitogen
 options:
-  mitogen_via:
-    description: Reach this host through another inventory host, C(host) or
-      C(become_user@host); comma-separated for longer chains.
-    vars: [{name: mitogen_via}]
-  mitogen_mask_remote_name:
-    description: Show target processes as C(python(mitogen:ansible)) instead
-      of naming the controller user, host and pid.
-    type: bool
-    vars: [{name: mitogen_mask_remote_name}]
-  mitogen_task_isolation:
-    description: C(fork) runs each task in a fresh fork of the interpreter.
-    vars: [{name: mitogen_task_isolation}]
   mitogen_ssh_debug_level:
     description: ssh -v count (1-3) logged at -vvv, for troubleshooting.
     type: int
@@ -57,9 +42,4 @@ options:
     vars: [{name: mitogen_ssh_compression}]
 """
 
-ansible_mitogen.connection.register_options("mitogen_ssh", "ssh", DOCUMENTATION)
-
-
-class Connection(ansible_mitogen.connection.Connection):
-    transport = "mitogen_ssh"
-    login_method = "ssh"
+Connection = ansible_mitogen.connection.connection_type("ssh", DOCUMENTATION, __name__, base="ssh")
