@@ -33,11 +33,9 @@ options:
     description: Path of C(lxc-info) (kind C(lxc)).
     vars: [{name: mitogen_lxc_info_path}]
   mitogen_host_python:
-    description: The container has no Python; start the host's interpreter
-      (C(ansible_python_interpreter) names it) inside the container's
-      namespaces through setns. Needs root on the container host.
+    description: For containers without Python, run the interpreter of the container host
+      (named by C(ansible_python_interpreter)) in the container.
     type: bool
-    default: false
     vars: [{name: mitogen_host_python}]
   mitogen_docker_path:
     description: Path of the C(docker) program on the controller or the mitogen_via host.
