@@ -12,13 +12,23 @@ $(VENV)/.installed-realworld: tests/debops/requirements.txt
 
 realworld-deps: $(VENV)/.installed-realworld
 
-# Vanilla PLAY RECAPs of a first and a second common.yml run, stored in
-# tests/debops/reference/ and compared against by the CI test.
+# Vanilla PLAY RECAPs (and changed-task lists) of a first and an idempotent
+# second common.yml run on one fresh container, stored in
+# tests/debops/reference/common-{first,second}.json and compared against by
+# the CI test (tests/debops/test_debops.py).
 debops-reference: realworld-deps
 	$(PY) -m tests.debops.debops_run reference
 
 debops-test: realworld-deps
 	$(VENV)/bin/pytest tests/debops tests/molecule tests/runner --timeout=$(TEST_TIMEOUT)
 
+# Both engines, first + second run, on 1 and on 10 containers at once (one
+# setup at a time, fresh containers each); JSON to bench/results/, plot to
+# docs/img/debops-wall.png.  e.g. `make -f mk/debops.mk bench-debops
+# DEBOPS_RUNS=3 DEBOPS_TARGETS=1`.  About an hour at the defaults on an idle
+# 2-core machine.
+DEBOPS_TARGETS ?= 1,10
+DEBOPS_RUNS ?= 1
+DEBOPS_BENCH_ARGS ?=
 bench-debops: realworld-deps
-	$(PY) bench/bench_debops.py
+	$(PY) bench/bench_debops.py --targets $(DEBOPS_TARGETS) --runs $(DEBOPS_RUNS) $(DEBOPS_BENCH_ARGS)
