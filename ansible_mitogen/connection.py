@@ -377,9 +377,10 @@ class SourceRelayChain:
     sources go through ansible_mitogen.source_relay on that intermediary.
 
     Everything but a run_module call carrying sources passes straight
-    through.  Such a call goes to the intermediary with only the sources it
-    does not hold yet (recorded per intermediary in the multiplexer's
-    ModuleCacheService), so N targets behind one slow link cost one copy.
+    through.  For such a call the sources are first pushed to the target by
+    the intermediary, which is sent only those no worker sent it before
+    (claimed in the multiplexer's ModuleCacheService), so N targets behind
+    one slow link cost one copy; then run_module goes out without them.
     """
 
     def __init__(self, chain: Any, target: Any, connection: "Connection") -> None:
@@ -394,9 +395,9 @@ class SourceRelayChain:
         spec = args[0] if len(args) == 1 and not kwargs and isinstance(args[0], dict) else None
         if getattr(func, "__name__", None) != "run_module" or not spec or not spec.get("sources"):
             return self.chain.call(func, *args, **kwargs)
-        return self._relayed(spec)
+        return self._relayed(func, spec)
 
-    def _relayed(self, spec: Dict[str, Any]) -> Any:
+    def _relayed(self, func: Any, spec: Dict[str, Any]) -> Any:
         from ansible_mitogen import source_relay
 
         relay = self.connection.relay_context()
@@ -405,17 +406,18 @@ class SourceRelayChain:
         claimed = self.connection.get_binding().claim("source-relay:%s" % (relay.context_id,), sorted(wanted))
         new = {digest: wanted[digest] for digest in claimed}
         for delay in RELAY_RETRY_DELAYS:
-            reply = relay.call(source_relay.run_module, self.target, bare_spec, new, sorted(wanted))
-            if not (isinstance(reply, dict) and reply.get("relay_lost")):
-                return reply
+            lost = relay.call(source_relay.push, self.target, new, sorted(wanted))
+            if not lost:
+                return self.chain.call(func, bare_spec)
             if delay is None:
                 break
-            # Another worker claimed these sources and its call is still on
+            # Another worker claimed these sources and its push is still on
             # the way; it normally lands within milliseconds.
             time.sleep(delay)
-        # Still missing (that worker failed, or the intermediary restarted).
-        new = {digest: wanted[digest] for digest in reply["need"]}
-        return relay.call(source_relay.run_module, self.target, bare_spec, new, sorted(wanted))
+        # Still missing (that worker failed, or the intermediary restarted):
+        # the target gets them directly.
+        bare_spec["sources"] = {digest: wanted[digest] for digest in lost}
+        return self.chain.call(func, bare_spec)
 
 
 def _as_bytes(value: Any) -> bytes:

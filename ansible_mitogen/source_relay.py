@@ -7,26 +7,27 @@ behind the intermediary asks the controller for the same module and
 module_utils sources, and each copy crosses the (slow) link to the
 intermediary.  With it, a source crosses that link once: the worker sends
 only what this intermediary does not hold yet, and the intermediary adds
-the rest from its store before calling the target, its own child.
+the rest from its store to the target, its own child.
 
 Python 3.8 compatible: it travels to intermediaries.
 """
 #: digest -> source bytes, for every source this intermediary was sent.
 _store = {}
 #: Counters for tests and benchmarks: sources and bytes received from the
-#: controller, and module calls relayed to targets.
+#: controller, and pushes of sources to targets.
 _stats = {"received": 0, "received_bytes": 0, "relayed": 0}
 
 
-def run_module(target, spec, new_sources, digests):
-    """Store `new_sources`, then call the target's run_module with `spec`
-    plus every source in `digests` (from the store).
+def push(target, new_sources, digests):
+    """Store `new_sources`, then hand the target every source in `digests`
+    (from the store) for its runner's cache.
 
-    Returns the target's reply, or {'need': [...], 'relay_lost': True} when
-    the store misses a digest (the worker then sends it again).
+    Only this short call occupies the intermediary; the module itself then
+    runs in a direct call from the worker, so targets behind one
+    intermediary still run their tasks in parallel.  Returns the digests
+    the store misses (the worker sends those itself), else [].
     """
     import ansible_mitogen.runner
-    import ansible_mitogen.target
 
     for digest, data in new_sources.items():
         if ansible_mitogen.runner.digest_of(data) != digest:
@@ -36,10 +37,10 @@ def run_module(target, spec, new_sources, digests):
         _stats["received_bytes"] += len(data)
     lost = [d for d in digests if d not in _store]
     if lost:
-        return {"need": lost, "relay_lost": True}
-    spec = dict(spec, sources=dict((d, _store[d]) for d in digests))
+        return lost
+    target.call(ansible_mitogen.runner.add_sources, dict((d, _store[d]) for d in digests))
     _stats["relayed"] += 1
-    return target.call(ansible_mitogen.target.run_module, spec)
+    return []
 
 
 def held():

@@ -46,7 +46,7 @@ class ActionModule(ActionBase):
         # "reach": from this target, call another target's interpreter.
         other = mitogen.core.Context(None, int(self._task.args["other"]))
         try:
-            conn.get_chain().call(source_relay.run_module, other, {}, {}, [])
+            conn.get_chain().call(source_relay.push, other, {}, [])
         except Exception as exc:
             return {"reached": False, "msg": str(exc).splitlines()[0]}
         return {"reached": True}
