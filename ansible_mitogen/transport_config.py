@@ -120,14 +120,25 @@ def is_discovery(interpreter: Optional[str]) -> bool:
     return (interpreter or "auto").strip().startswith("auto")
 
 
+# Command-line flags whose next argument is a secret (kubectl_args).
+SECRET_FLAGS = frozenset(("--password", "--token"))
+
+
+def _mask_flag_values(args: List[Any]) -> List[Any]:
+    return [MASKED if i and args[i - 1] in SECRET_FLAGS else arg for i, arg in enumerate(args)]
+
+
 def mask_secrets(stack: List[Hop]) -> List[Hop]:
-    """Copy of `stack` safe to show or log: passwords replaced."""
+    """Copy of `stack` safe to show or log: passwords and tokens replaced."""
     out = []
     for hop in stack:
         kwargs = dict(hop["kwargs"])
         for key in SECRET_KEYS:
             if kwargs.get(key):
                 kwargs[key] = MASKED
+        for key, value in kwargs.items():
+            if isinstance(value, list):
+                kwargs[key] = _mask_flag_values(value)
         out.append(dict(hop, kwargs=kwargs))
     return out
 
