@@ -1,11 +1,15 @@
-"""Connection plugin base shared by mitogen_ssh/local/sudo/su/doas.
+"""Connection plugin base shared by every mitogen_* connection type.
 
 Runs in task workers (and in the strategy process for `meta:
 reset_connection`).  `_connect()` builds the hop stack from Ansible's
-settings (transport_config), asks the host's multiplexer's ContextService
-for the matching contexts over the multiplexer's UNIX socket, and keeps
-them for the task.  Become (sudo/su/doas) is one more hop: commands run in
-the become user's interpreter, so nothing is prefixed to command lines.
+settings (transport_config; mitogen_via hosts first, recursively), asks
+the multiplexer of the host -- or of the first host of its mitogen_via
+chain -- for the matching contexts over the multiplexer's UNIX socket, and
+keeps them for the task.  Become (sudo/su/doas) is one more hop: commands
+run in the become user's interpreter, so nothing is prefixed to command
+lines.  Behind an intermediary, module sources go through its
+source_relay (SourceRelayChain).  connection_type() builds the classes of
+the plugin files in plugins/connection/.
 
 Contract used by ansible_mitogen.mixins (action plugins): get_chain(),
 homedir, get_default_cwd(), get_default_env(), get_good_temp_dir(),
