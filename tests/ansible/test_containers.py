@@ -54,9 +54,8 @@ class ActionModule(ActionBase):
 
 
 @pytest.fixture(scope="module")
-def bed():
-    if subprocess.run(["docker", "info"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode:
-        pytest.skip("docker is not usable")
+def bed(testbed_factory):
+    # testbed_factory only for its docker check (skip locally, fail in CI).
     with DockerHostTestbed.up(n=2) as tb:
         tb.share_private_key()
         boxes = Boxes.start(tb.session, N_BOXES + 1)
