@@ -1,15 +1,18 @@
 """Side-by-side benchmark: vanilla Ansible (pipelining on) vs mitogen_linear.
 
 Runs on the controller against test-bed containers.  For each setup (1
-target, 1 target with 9 ms added each way, 20 targets) and scenario (100
-`command: /bin/true` tasks, one task looping 100 times, 20 copy + 20
-template) it runs ansible-playbook under both strategies and records wall
+target, 1 target with 9 ms added each way, 20 targets, 100 targets) and
+scenario (100 `command: /bin/true` tasks, one task looping 100 times, 20
+copy + 20 template; 10 commands on 100 targets) it runs ansible-playbook under both strategies and records wall
 time, controller CPU (user+sys of the process tree), peak controller memory
 (PSS summed over the process tree, sampled) and bytes on the wire (counted
 by the test bed's relay, which every ssh connection goes through).  Prints
-ratios and writes JSON to bench/results/.
+ratios and writes JSON to bench/results/.  A last sweep runs 10 commands
+on 50 targets with --forks 5, 10, 20 and 50: controller memory must stay
+flat as forks grow.
 
-    .venv/bin/python bench/bench_ansible.py [--setups 1,1-9ms,20] [--repeat N]
+    .venv/bin/python bench/bench_ansible.py [--setups 1,1-9ms,20,100]
+        [--scenarios ...] [--forks-sweep 5,10,20,50] [--repeat N]
 """
 import argparse
 import glob
@@ -32,7 +35,12 @@ from tests.ansible import harness  # noqa: E402
 from tests.testbed import Testbed  # noqa: E402
 
 RUN_TIMEOUT = 900
-SETUPS = {"1": (1, 0), "1-9ms": (1, 9), "20": (20, 0)}
+SETUPS = {"1": (1, 0), "1-9ms": (1, 9), "20": (20, 0), "100": (100, 0)}
+# 100 hosts x 100 tasks would keep vanilla busy for most of an hour.
+DEFAULT_SCENARIOS = {"100": "command10"}
+# Controller memory as forks grow: same hosts and playbook, more forks.
+SWEEP_TARGETS = 50
+SWEEP_SCENARIO = "command10"
 
 SCENARIOS = {
     "command100": """
@@ -41,6 +49,12 @@ SCENARIOS = {
   tasks:
 {tasks}
 """.replace("{tasks}", "\n".join("    - command: /bin/true" for _ in range(100))),
+    "command10": """
+- hosts: all
+  gather_facts: false
+  tasks:
+{tasks}
+""".replace("{tasks}", "\n".join("    - command: /bin/true" for _ in range(10))),
     "loop100": """
 - hosts: all
   gather_facts: false
@@ -184,52 +198,87 @@ def best(runs: List[Dict[str, float]]) -> Dict[str, float]:
     return min(runs, key=lambda r: r["wall_s"])
 
 
+def measure_row(row: Dict, playbook: str, inventory: str, forks: int, stats_dir: str, repeat: int) -> Dict:
+    """Fill `row` with both engines' best run and the ratios; prints one line."""
+    label = "%s/%s" % (row["setup"], row["scenario"])
+    try:
+        for engine, strategy in (("vanilla", harness.VANILLA), ("mitogen", harness.MITOGEN)):
+            row[engine] = best([run_once(playbook, inventory, strategy, forks, stats_dir) for _ in range(repeat)])
+    except RuntimeError as exc:
+        row["error"] = str(exc)
+        print("%-20s FAILED: %s" % (label, exc), flush=True)
+        return row
+    van, mit = row["vanilla"], row["mitogen"]
+    row["speedup"] = round(van["wall_s"] / mit["wall_s"], 2)
+    row["cpu_ratio"] = round(van["cpu_s"] / max(mit["cpu_s"], 1e-3), 2)
+    row["wire_ratio"] = round(van["wire_bytes"] / max(mit["wire_bytes"], 1), 2)
+    print("%-20s vanilla %7.2fs %6.2fcpu %6.0fMB %9dB | mitogen %7.2fs %6.2fcpu %6.0fMB %9dB"
+          " | x%.2f wall, x%.2f cpu, x%.2f wire" % (
+              label, van["wall_s"], van["cpu_s"], van["peak_pss_mb"], van["wire_bytes"],
+              mit["wall_s"], mit["cpu_s"], mit["peak_pss_mb"], mit["wire_bytes"],
+              row["speedup"], row["cpu_ratio"], row["wire_ratio"]), flush=True)
+    return row
+
+
+def write_playbook(workdir: str, scenario: str) -> str:
+    playbook = os.path.join(workdir, scenario + ".yml")
+    with open(playbook, "w") as fp:
+        fp.write(SCENARIOS[scenario])
+    return playbook
+
+
+def run_setup(workdir: str, setup: str, scenarios: List[str], repeat: int) -> List[Dict]:
+    n, delay = SETUPS[setup]
+    rows = []
+    with Testbed.up(n=n) as bed:
+        stats_dir = os.path.join(workdir, "stats-" + setup)
+        os.makedirs(stats_dir)
+        inventory = os.path.join(workdir, "inventory-%s.ini" % setup)
+        write_inventory(bed, delay, stats_dir, inventory)
+        for scenario in scenarios:
+            row = {"setup": setup, "targets": n, "delay_ms": delay, "scenario": scenario, "forks": max(5, n)}
+            rows.append(measure_row(row, write_playbook(workdir, scenario), inventory, max(5, n), stats_dir, repeat))
+    return rows
+
+
+def run_forks_sweep(workdir: str, forks_list: List[int], repeat: int) -> List[Dict]:
+    """Peak controller memory of both engines as --forks grows."""
+    rows = []
+    with Testbed.up(n=SWEEP_TARGETS) as bed:
+        stats_dir = os.path.join(workdir, "stats-forks")
+        os.makedirs(stats_dir)
+        inventory = os.path.join(workdir, "inventory-forks.ini")
+        write_inventory(bed, 0, stats_dir, inventory)
+        playbook = write_playbook(workdir, SWEEP_SCENARIO)
+        for forks in forks_list:
+            row = {"setup": "forks-%d" % forks, "targets": SWEEP_TARGETS, "delay_ms": 0,
+                   "scenario": SWEEP_SCENARIO, "forks": forks}
+            rows.append(measure_row(row, playbook, inventory, forks, stats_dir, repeat))
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--setups", default=",".join(SETUPS))
-    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--scenarios", default=None,
+                        help="comma-separated; default: all (only command10 for 100 targets)")
+    parser.add_argument("--forks-sweep", default="5,10,20,50",
+                        help="forks values for the memory sweep on %d targets; empty to skip" % SWEEP_TARGETS)
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="bench-ansible-")
     with open(os.path.join(workdir, "bench.j2"), "w") as fp:
         fp.write(TEMPLATE)
     results = []
-    for setup in args.setups.split(","):
-        n, delay = SETUPS[setup]
-        with Testbed.up(n=n) as bed:
-            stats_dir = os.path.join(workdir, "stats-" + setup)
-            os.makedirs(stats_dir)
-            inventory = os.path.join(workdir, "inventory-%s.ini" % setup)
-            write_inventory(bed, delay, stats_dir, inventory)
-            for scenario in args.scenarios.split(","):
-                playbook = os.path.join(workdir, scenario + ".yml")
-                with open(playbook, "w") as fp:
-                    fp.write(SCENARIOS[scenario])
-                row = {"setup": setup, "targets": n, "delay_ms": delay, "scenario": scenario}
-                try:
-                    for label, strategy in (("vanilla", harness.VANILLA), ("mitogen", harness.MITOGEN)):
-                        row[label] = best([run_once(playbook, inventory, strategy, max(5, n), stats_dir)
-                                           for _ in range(args.repeat)])
-                except RuntimeError as exc:
-                    row["error"] = str(exc)
-                    results.append(row)
-                    print("%-6s %-14s FAILED: %s" % (setup, scenario, exc), flush=True)
-                    continue
-                row["speedup"] = round(row["vanilla"]["wall_s"] / row["mitogen"]["wall_s"], 2)
-                row["cpu_ratio"] = round(row["vanilla"]["cpu_s"] / max(row["mitogen"]["cpu_s"], 1e-3), 2)
-                row["wire_ratio"] = round(row["vanilla"]["wire_bytes"] / max(row["mitogen"]["wire_bytes"], 1), 2)
-                results.append(row)
-                print("%-6s %-14s vanilla %7.2fs %6.2fcpu %6.0fMB %9dB | mitogen %7.2fs %6.2fcpu %6.0fMB %9dB"
-                      " | x%.2f wall, x%.2f cpu, x%.2f wire" % (
-                          setup, scenario,
-                          row["vanilla"]["wall_s"], row["vanilla"]["cpu_s"], row["vanilla"]["peak_pss_mb"],
-                          row["vanilla"]["wire_bytes"],
-                          row["mitogen"]["wall_s"], row["mitogen"]["cpu_s"], row["mitogen"]["peak_pss_mb"],
-                          row["mitogen"]["wire_bytes"],
-                          row["speedup"], row["cpu_ratio"], row["wire_ratio"]), flush=True)
+    for setup in filter(None, args.setups.split(",")):
+        names = args.scenarios or DEFAULT_SCENARIOS.get(setup) or ",".join(
+            name for name in SCENARIOS if name != "command10")
+        results += run_setup(workdir, setup, names.split(","), args.repeat)
+    if args.forks_sweep:
+        results += run_forks_sweep(workdir, [int(f) for f in args.forks_sweep.split(",")], args.repeat)
     out = os.path.join(REPO, "bench", "results", "ansible-%s.json" % time.strftime("%Y%m%d-%H%M%S"))
     with open(out, "w") as fp:
-        json.dump({"results": results, "cpus": os.cpu_count()}, fp, indent=1)
+        json.dump({"results": results, "cpus": os.cpu_count(), "loadavg": os.getloadavg()}, fp, indent=1)
     print("wrote", out)
     return 0
 
