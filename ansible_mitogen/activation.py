@@ -68,7 +68,16 @@ PRELOAD = (
     "ansible.plugins.become.sudo",
     "ansible.plugins.become.su",
     "ansible.executor.module_common",
+    # ansible-core 2.19 imports the module argument/result serialization
+    # profiles by name on every module call.
+    "ansible.module_utils._internal._json._profiles._module_legacy_c2m",
+    "ansible.module_utils._internal._json._profiles._module_legacy_m2c",
+    "ansible.module_utils._internal._json._profiles._module_modern_c2m",
+    "ansible.module_utils._internal._json._profiles._module_modern_m2c",
 )
+
+# Action plugins most tasks use (`normal` runs every plain module).
+PRELOAD_ACTIONS = ("normal", "command", "shell", "copy", "template", "set_fact", "debug", "assert")
 
 
 def preload() -> None:
@@ -83,11 +92,15 @@ def preload() -> None:
     # do not re-execute the plugin files and re-parse their YAML per task.
     from ansible.plugins.loader import connection_loader
 
-    for name in sorted(set(loaders.CONNECTION_REDIRECTS.values())):
-        try:
-            connection_loader.get(name, class_only=True)
-        except Exception as exc:
-            LOG.debug("preload of connection %s failed: %s", name, exc)
+    from ansible.plugins.loader import action_loader
+
+    for loader, names in ((connection_loader, sorted(set(loaders.CONNECTION_REDIRECTS.values()))),
+                          (action_loader, PRELOAD_ACTIONS)):
+        for name in names:
+            try:
+                loader.get(name, class_only=True)
+            except Exception as exc:
+                LOG.debug("preload of %s %s failed: %s", loader.type, name, exc)
 
 
 def _configured_forks() -> int:
