@@ -13,6 +13,7 @@ flat as forks grow.
 
     .venv/bin/python bench/bench_ansible.py [--setups 1,1-9ms,20,100]
         [--scenarios ...] [--forks-sweep 5,10,20,50] [--repeat N]
+        [--peer-venv DIR]   # also time the public Mitogen installed in DIR
 """
 import argparse
 import glob
@@ -134,7 +135,33 @@ def tree_memory(root: int) -> int:
     return total
 
 
-def run_once(playbook: str, inventory: str, strategy: str, forks: int, stats_dir: str) -> Dict[str, float]:
+class Engine:
+    """How to start one engine: ansible-playbook binary, strategy, env."""
+
+    def __init__(self, label: str, strategy: str, ansible: str, extra_env: Dict[str, str]) -> None:
+        self.label = label
+        self.strategy = strategy
+        self.ansible = ansible
+        self.extra_env = extra_env
+
+
+def engines(peer_venv: str = "") -> List[Engine]:
+    """Vanilla and ours; plus the public Mitogen when a venv holding it is
+    given (installed apart from ours, only to compare against)."""
+    out = [Engine("vanilla", harness.VANILLA, harness.ansible_bin(), {}),
+           Engine("mitogen", harness.MITOGEN, harness.ansible_bin(), {})]
+    if peer_venv:
+        site = glob.glob(os.path.join(peer_venv, "lib", "python3*", "site-packages"))[0]
+        out.append(Engine("peer", "mitogen_linear", os.path.join(peer_venv, "bin", "ansible-playbook"), {
+            "ANSIBLE_STRATEGY_PLUGINS": os.path.join(site, "ansible_mitogen", "plugins", "strategy"),
+            "PYTHONPATH": ""}))
+    return out
+
+
+ENGINES: List[Engine] = engines()
+
+
+def run_once(playbook: str, inventory: str, engine: Engine, forks: int, stats_dir: str) -> Dict[str, float]:
     """One measured run; `stats_dir` is where this run's relays write.
 
     The inventory's ProxyCommand writes to `stats_dir/current/`: that link
@@ -147,10 +174,10 @@ def run_once(playbook: str, inventory: str, strategy: str, forks: int, stats_dir
     os.symlink(run_dir, tmp_link)
     os.replace(tmp_link, link)
     control_dir = tempfile.mkdtemp(prefix="bench-cp-")
-    env = harness.environment(strategy, {"ANSIBLE_SSH_CONTROL_PATH_DIR": control_dir})
+    env = harness.environment(engine.strategy, dict(engine.extra_env, ANSIBLE_SSH_CONTROL_PATH_DIR=control_dir))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
-    proc = subprocess.Popen([harness.ansible_bin(), "-i", inventory, "--forks", str(forks), playbook],
+    proc = subprocess.Popen([engine.ansible, "-i", inventory, "--forks", str(forks), playbook],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak = [0]
     done = threading.Event()
@@ -167,14 +194,14 @@ def run_once(playbook: str, inventory: str, strategy: str, forks: int, stats_dir
         proc.send_signal(signal.SIGINT)  # like Ctrl+C, so it cleans up
         out = proc.communicate(timeout=60)[0]
         done.set()
-        raise RuntimeError("%s run hung for %ds:\n%s" % (strategy, RUN_TIMEOUT, out[-2000:]))
+        raise RuntimeError("%s run hung for %ds:\n%s" % (engine.label, RUN_TIMEOUT, out[-2000:]))
     wall = time.monotonic() - started
     done.set()
     sampler.join()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     recap = harness.parse_recap(out)
     if proc.returncode != 0 or any(c.get("failed") or c.get("unreachable") for c in recap.values()):
-        raise RuntimeError("%s run failed (rc %d):\n%s" % (strategy, proc.returncode, out[-4000:]))
+        raise RuntimeError("%s run failed (rc %d):\n%s" % (engine.label, proc.returncode, out[-4000:]))
     _stop_control_masters(control_dir)
     time.sleep(1.5)  # relays flush their counters every second and at exit
     wire = 0
@@ -202,8 +229,9 @@ def measure_row(row: Dict, playbook: str, inventory: str, forks: int, stats_dir:
     """Fill `row` with both engines' best run and the ratios; prints one line."""
     label = "%s/%s" % (row["setup"], row["scenario"])
     try:
-        for engine, strategy in (("vanilla", harness.VANILLA), ("mitogen", harness.MITOGEN)):
-            row[engine] = best([run_once(playbook, inventory, strategy, forks, stats_dir) for _ in range(repeat)])
+        for engine in ENGINES:
+            row[engine.label] = best([run_once(playbook, inventory, engine, forks, stats_dir)
+                                      for _ in range(repeat)])
     except RuntimeError as exc:
         row["error"] = str(exc)
         print("%-20s FAILED: %s" % (label, exc), flush=True)
@@ -217,6 +245,12 @@ def measure_row(row: Dict, playbook: str, inventory: str, forks: int, stats_dir:
               label, van["wall_s"], van["cpu_s"], van["peak_pss_mb"], van["wire_bytes"],
               mit["wall_s"], mit["cpu_s"], mit["peak_pss_mb"], mit["wire_bytes"],
               row["speedup"], row["cpu_ratio"], row["wire_ratio"]), flush=True)
+    if "peer" in row:
+        peer = row["peer"]
+        row["peer_speedup"] = round(van["wall_s"] / peer["wall_s"], 2)
+        print("%-20s public Mitogen %7.2fs %6.2fcpu %6.0fMB %9dB | x%.2f wall vs vanilla" % (
+            "", peer["wall_s"], peer["cpu_s"], peer["peak_pss_mb"], peer["wire_bytes"], row["peer_speedup"]),
+            flush=True)
     return row
 
 
@@ -265,7 +299,10 @@ def main() -> int:
     parser.add_argument("--forks-sweep", default="5,10,20,50",
                         help="forks values for the memory sweep on %d targets; empty to skip" % SWEEP_TARGETS)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--peer-venv", default="",
+                        help="virtualenv with the public mitogen package: also time it, for comparison")
     args = parser.parse_args()
+    ENGINES[:] = engines(args.peer_venv)
     workdir = tempfile.mkdtemp(prefix="bench-ansible-")
     with open(os.path.join(workdir, "bench.j2"), "w") as fp:
         fp.write(TEMPLATE)
