@@ -82,6 +82,7 @@ def wire_decompress(data):
 
 
 LOADER_NAME = 'ansible.module_utils._internal._ansiballz._loader'
+RESPAWN_NAME = 'ansible.module_utils.common.respawn'
 BUNDLE_ROOT = '/__mitogen_bundle__'
 
 # digest -> source bytes of every module file the controller sent us.
@@ -92,6 +93,8 @@ _bundles = {}
 _served = {}
 # (digest, filename) -> compiled code object.
 _code_cache = {}
+# bundle id -> directory holding an on-disk copy of that bundle.
+_modlib_dirs = {}
 
 
 def digest_of(data):
@@ -228,6 +231,77 @@ def _forget_module(name):
         delattr(parent, child)
 
 
+def modlib_path(bundle_id, manifest):
+    """Directory with `manifest` written out, or '' if the bundle has no respawn helper.
+
+    apt, apt_repository, dnf and friends probe other interpreters with
+    PYTHONPATH set to where their module_utils came from, then respawn under
+    one of them with the payload's ``_modlib_path`` on sys.path.  Sources
+    held in memory are invisible to those child interpreters (the probe
+    fails with "No module named 'ansible'"), so such a bundle is written
+    out, once per interpreter.  Call it before forking: the directory is
+    removed at exit of the process that created it.
+    """
+    if not any(name == RESPAWN_NAME for name, _, _ in manifest):
+        return ''
+    path = _modlib_dirs.get(bundle_id)
+    if path is None or not os.path.isdir(path):
+        path = _write_bundle(manifest)
+        _modlib_dirs[bundle_id] = path
+    return path
+
+
+def _write_bundle(manifest):
+    root = tempfile.mkdtemp(prefix='ansible_mitogen_modlib_')
+    atexit.register(_remove_if_owner, root, os.getpid())
+    for name, digest, is_pkg in manifest:
+        path = os.path.join(root, *name.split('.'))
+        path = os.path.join(path, '__init__.py') if is_pkg else path + '.py'
+        directory = os.path.dirname(path)
+        if not os.path.isdir(directory):
+            os.makedirs(directory)
+        with open(path, 'wb') as fp:
+            fp.write(_sources[digest])
+    return root
+
+
+def _remove_if_owner(path, pid):
+    if os.getpid() == pid:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+class _CapturingSubprocess(object):
+    """``subprocess`` as seen by Ansible's respawn helper in this interpreter.
+
+    Under AnsiballZ the helper's children (interpreter probes, the respawned
+    module) share the module process's stdout and stderr.  Here fds 1 and 2
+    are not the task's output, so their output is collected and written to
+    the task's emulated streams, where the respawned module's JSON belongs.
+    """
+
+    def __getattr__(self, name):
+        return getattr(subprocess, name)
+
+    @staticmethod
+    def call(args, **kwargs):
+        if 'stdout' in kwargs or 'stderr' in kwargs:
+            return subprocess.call(args, **kwargs)
+        proc = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+        for stream, data in ((sys.stdout, proc.stdout), (sys.stderr, proc.stderr)):
+            if data:
+                stream.flush()
+                stream.buffer.write(data)
+        return proc.returncode
+
+
+def _prepare_respawn(path):
+    """Point the (persistent) respawn helper at `path` for this task."""
+    respawn = importlib.import_module(RESPAWN_NAME)
+    if hasattr(respawn, '_ANSIBLE_PARENT_PATH'):
+        respawn._ANSIBLE_PARENT_PATH = path  # only ever formatted into PYTHONPATH
+    respawn.subprocess = _CapturingSubprocess()
+
+
 class GlobalState(object):
     """Snapshot of interpreter state a module may change; restore() puts it back."""
 
@@ -355,16 +429,19 @@ def _reset_module_utils_globals():
 def _invoke_main(spec):
     """Run the module as ``__main__`` the way the AnsiballZ wrapper would."""
     json_params = spec['json_params']
+    modlib = spec.get('modlib_path') or ''
+    if modlib:
+        _prepare_respawn(modlib)
     if LOADER_NAME in _served:
         loader = __import__(LOADER_NAME, fromlist=['run_module'])
         loader.run_module(json_params=json_params, profile=spec.get('profile'),
-                          module_fqn=spec['fqn'], modlib_path='', extensions={})
+                          module_fqn=spec['fqn'], modlib_path=modlib, extensions={})
         return
     if 'ansible.module_utils.basic' in _served:
         basic = __import__('ansible.module_utils.basic', fromlist=['_ANSIBLE_ARGS'])
         basic._ANSIBLE_ARGS = json_params
     runpy.run_module(spec['fqn'], init_globals={'_module_fqn': spec['fqn'],
-                                                '_modlib_path': ''},
+                                                '_modlib_path': modlib},
                      run_name='__main__', alter_sys=True)
     raise RuntimeError('New-style module did not handle its own exit.')
 
@@ -421,6 +498,7 @@ def run_python(spec):
     manifest, need = resolve_bundle(spec)
     if need is not None:
         return need
+    spec = dict(spec, modlib_path=modlib_path(spec.get('bundle'), manifest))
     conflicts = conflicting_names(manifest)
     if conflicts or spec.get('fork') or spec['fqn'] in ALWAYS_FORK_MODULES \
             or spec.get('module_name') in ALWAYS_FORK_MODULES:
@@ -444,7 +522,17 @@ def resolve_bundle(spec):
 
 def _run_python_activated(manifest, purge, spec):
     activate_manifest(manifest, purge)
-    return run_python_inprocess(spec)
+    if 'modlib_path' in spec:
+        return run_python_inprocess(spec)
+    # Async jobs come here in a child that ends with os._exit(): an on-disk
+    # copy made here would outlive it unless removed right after the run.
+    made_here = spec.get('bundle') not in _modlib_dirs
+    spec = dict(spec, modlib_path=modlib_path(spec.get('bundle'), manifest))
+    try:
+        return run_python_inprocess(spec)
+    finally:
+        if made_here and spec['modlib_path']:
+            shutil.rmtree(_modlib_dirs.pop(spec.get('bundle')), ignore_errors=True)
 
 
 def run_forked(func, *args):
