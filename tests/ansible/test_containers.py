@@ -267,3 +267,30 @@ def test_stubbed_container_types_behind_ssh(tmp_path, bed):
     logged = [command_prefix(argv) for argv in stub_log(tb)]
     # Each type connected once (one context per host for the whole run).
     assert sorted(logged) == sorted(STUB_HOSTS.values())
+
+
+@pytest.mark.timeout(180)
+def test_stubbed_types_same_recap_as_vanilla(tmp_path):
+    collections = vanilla_collections()
+    if collections is None:
+        pytest.skip("community.general unavailable: no vanilla lxd/incus to compare with")
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    for tool in ("lxc", "incus"):
+        os.symlink(STUB_SOURCE, str(bindir / tool))
+    inventory = tmp_path / "stubs-local.ini"
+    inventory.write_text("[stubs]\nlxd1 ansible_connection=community.general.lxd ansible_host=web2\n"
+                         "incus1 ansible_connection=community.general.incus\n"
+                         "[stubs:vars]\nansible_python_interpreter=%s\n" % PY)
+    playbook = os.path.join(PLAYBOOK_DIR, "_containers_stubs_local.yml")
+    results = {}
+    for strategy in (harness.VANILLA, harness.MITOGEN):
+        log = tmp_path / ("%s.log" % strategy)
+        env = {"PATH": "%s%s%s" % (bindir, os.pathsep, os.environ["PATH"]), "MITOGEN_STUB_LOG": str(log),
+               "ANSIBLE_COLLECTIONS_PATH": collections}
+        results[strategy] = result = harness.run_playbook(playbook, str(inventory), strategy=strategy, env=env)
+        assert harness.check_outcome(result, harness.expectations(playbook)) is None, result.describe()
+        tools = sorted(json.loads(line)[0] for line in log.read_text().splitlines())
+        # Vanilla runs the tool once per task, ours once per host.
+        assert set(tools) == {"incus", "lxc"} and (len(tools) == 2) == (strategy == harness.MITOGEN), tools
+    assert results[harness.VANILLA].recap == results[harness.MITOGEN].recap
