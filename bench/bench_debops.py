@@ -22,7 +22,7 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Sequence
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
@@ -85,12 +85,13 @@ def measured_run(inventory: str, strategy: str, secret_root: str, forks: int, lo
             "rc": proc.returncode, "recap": recap, "log": log_path, "load_before": load_before, "load_after": load_average()}
 
 
-def bench_setup(n: int, strategy: str, forks: int, repeat: int = 0, task_times: bool = False) -> Dict[str, Any]:
-    """First and second run of one engine on n fresh targets."""
+def bench_setup(n: int, strategy: str, forks: int, repeat: int = 0, task_times: bool = False,
+                passes: Sequence[str] = debops_run.PASSES) -> Dict[str, Any]:
+    """First and second run (or only `passes`) of one engine on n fresh targets."""
     with image.up(n) as tb:
         secret_root = os.path.join(tb.workdir, "secret")
         row: Dict[str, Any] = {"targets": n, "engine": strategy, "forks": forks, "repeat": repeat}
-        for which in debops_run.PASSES:
+        for which in passes:
             log_path = os.path.join(LOG_DIR, "debops-%d-%s-%s-%d.log" % (n, strategy, which, repeat))
             row[which] = measured_run(tb.inventory, strategy, secret_root, forks, log_path, task_times)
             print("%2d targets %-15s %-6s %s" % (n, strategy, which, {
@@ -104,7 +105,9 @@ def save_reference(rows: List[Dict[str, Any]]) -> None:
         if row["targets"] != 1 or row["engine"] != harness.VANILLA:
             continue
         for which in debops_run.PASSES:
-            run = row[which]
+            run = row.get(which)
+            if run is None:
+                continue
             recap = next(iter(run["recap"].values()), {})
             if run["rc"] == 0 and not recap.get("failed"):
                 with open(run["log"]) as fp:
@@ -114,7 +117,7 @@ def save_reference(rows: List[Dict[str, Any]]) -> None:
 
 def median_run(rows: List[Dict[str, Any]], n: int, engine: str, which: str) -> Dict[str, float]:
     """Per-metric median over the repeats of one (targets, engine, pass)."""
-    runs = [r[which] for r in rows if r["targets"] == n and r["engine"] == engine]
+    runs = [r[which] for r in rows if r["targets"] == n and r["engine"] == engine and which in r]
     return {key: statistics.median(run[key] for run in runs) for key in METRICS} if runs else {}
 
 
@@ -142,6 +145,8 @@ def main() -> int:
     parser.add_argument("--engines", default="%s,%s" % (harness.VANILLA, harness.MITOGEN))
     parser.add_argument("--forks", type=int, default=10)
     parser.add_argument("--runs", type=int, default=1, help="repeats per setup (fresh containers each), medians reported")
+    parser.add_argument("--passes", default=",".join(debops_run.PASSES),
+                        help="'first' alone halves the time (a second run needs a first)")
     parser.add_argument("--task-times", action="store_true", help="log per-task durations (ansible.posix.profile_tasks)")
     parser.add_argument("--save-reference", action="store_true",
                         help="store vanilla's 1-target recaps as tests/debops/reference")
@@ -152,7 +157,7 @@ def main() -> int:
     for n in (int(x) for x in args.targets.split(",")):
         for repeat in range(args.runs):
             for engine in args.engines.split(","):
-                rows.append(bench_setup(n, engine, args.forks, repeat, args.task_times))
+                rows.append(bench_setup(n, engine, args.forks, repeat, args.task_times, args.passes.split(",")))
     if args.save_reference:
         save_reference(rows)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)

@@ -57,12 +57,17 @@ def memory(run: Row) -> Tuple[float, str]:
 
 
 def debops_rows(paths: Sequence[str]) -> Dict[Tuple[int, str], Row]:
-    """bench_debops.py rows of several files, keyed by (targets, engine); later files win."""
-    rows: Dict[Tuple[int, str], Row] = {}
-    for path in sorted(paths, key=os.path.getmtime):
+    """bench_debops.py rows of several files, keyed by (targets, engine); later runs win."""
+    docs = []
+    for path in paths:
         with open(path) as fp:
-            for row in json.load(fp)["rows"]:
-                rows[(row["targets"], row["engine"])] = row
+            docs.append(json.load(fp))
+    rows: Dict[Tuple[int, str], Row] = {}
+    for doc in sorted(docs, key=lambda d: d.get("when", "")):  # not mtime: a fresh clone has none
+        for row in doc["rows"]:
+            # a run that failed (e.g. UNREACHABLE at its first task) measured nothing
+            failed = [which for which in ("first", "second") if row.get(which, {}).get("rc", 0) != 0]
+            rows[(row["targets"], row["engine"])] = {k: v for k, v in row.items() if k not in failed}
     return rows
 
 
@@ -163,7 +168,8 @@ def plot_debops(plt: Any, rows: Dict[Tuple[int, str], Row], out_dir: str) -> Opt
     counts = sorted({n for n, engine in rows if all((n, e) in rows for e, _, _ in engines)})
     if not counts:
         return None
-    cells = [(n, which) for n in counts for which in ("first", "second")]
+    cells = [(n, which) for n in counts for which in ("first", "second")
+             if all(which in rows[(n, e)] for e, _, _ in engines)]
     labels = ["%d target%s\n%s run" % (n, "s" if n > 1 else "", which) for n, which in cells]
     panels = (("wall_s", "wall time (s)", "%.0f"), ("cpu_s", "controller CPU (s)", "%.0f"),
               ("memory", "peak controller memory (MiB)", "%.0f"))
@@ -174,7 +180,7 @@ def plot_debops(plt: Any, rows: Dict[Tuple[int, str], Row], out_dir: str) -> Opt
         grouped_bars(ax, labels, series, fmt)
         ax.set_title(title + ", lower is better", fontsize=9)
     axes[0].legend(fontsize=8)
-    loads = sorted({load for row in rows.values() for which in ("first", "second")
+    loads = sorted({load for row in rows.values() for which in ("first", "second") if which in row
                     for load in row[which].get("load_before", [])[:1]})
     note = " (1-min load %.1f-%.1f)" % (loads[0], loads[-1]) if loads else ""
     fig.suptitle("DebOps common.yml -- " + MACHINE + note, fontsize=9)
@@ -206,6 +212,8 @@ def debops_table(rows: Dict[Tuple[int, str], Row]) -> List[str]:
         if not (v and o):
             continue
         for which in ("first", "second"):
+            if which not in v or which not in o:
+                continue
             a, b = v[which], o[which]
             lines.append("| %d | %s | %.0f s | %.0f s | %.0f%% | %.0f s | %.0f s | %.0f MiB | %.0f MiB |" % (
                 n, which, a["wall_s"], b["wall_s"], 100.0 * (1 - b["wall_s"] / a["wall_s"]),
