@@ -25,6 +25,8 @@ from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.utils.display import Display
 from ansible.vars.clean import remove_internal_keys
 
+import mitogen.core
+
 from ansible_mitogen import planner, runner, target
 
 LOG = logging.getLogger(__name__)
@@ -157,7 +159,14 @@ class ActionModuleMixin(object):
         """One round trip to the task's context (or the login one)."""
         chain = self._mitogen_chain(use_login=use_login)
         self._mitogen_trace('call', func)
-        return chain.call(func, *args, **kwargs)
+        try:
+            return chain.call(func, *args, **kwargs)
+        except mitogen.core.ChannelError as exc:
+            # The interpreter died under the task (killed, OOM, connection
+            # lost): a task failure like vanilla's dead module process; the
+            # next task connects afresh.
+            raise self._mitogen_error('the target interpreter went away during the task (%s); '
+                                      'the next task reconnects' % (exc,))
 
     def _mitogen_send(self, func, *args, **kwargs) -> None:
         """A call nobody waits for; its failure surfaces at the next call."""

@@ -1321,7 +1321,9 @@ class Router(object):
         self.parent_stream = None
         broker.on_exit(self._on_broker_exit)
         self.add_handler(self._on_add_route, ADD_ROUTE, policy=self._route_update_policy)
-        self.add_handler(self._on_del_route, DEL_ROUTE, policy=self._route_update_policy)
+        # DEL_ROUTE also comes down from the parent: "a context you may be
+        # waiting on is gone" (see _propagate_down).
+        self.add_handler(self._on_del_route, DEL_ROUTE, policy=lambda msg, stream: stream is not None)
 
     def __repr__(self):
         return 'Router(%r)' % (self.context_id,)
@@ -1367,6 +1369,18 @@ class Router(object):
         if self.parent_stream is not None:
             self.parent_stream.send(Message.pickled(payload, dst_id=mitogen.parent_id, handle=handle))
 
+    def _propagate_down(self, target_id, skip):
+        """Tell children that `target_id` is gone, so their pending calls to
+        it fail instead of waiting forever (a task worker attached to a
+        multiplexer only hears of a target's death this way).  Children
+        that may not talk to other children never hear of them."""
+        for stream in set(self._stream_by_id.values()):
+            if stream is skip or stream is self.parent_stream or stream.closed:
+                continue
+            if self.unidirectional and stream.auth_id is None:
+                continue
+            stream.send(Message.pickled(target_id, dst_id=stream.remote_id, handle=DEL_ROUTE))
+
     def _route_update_policy(self, msg, stream):
         return stream is not None and stream is not self.parent_stream
 
@@ -1388,6 +1402,14 @@ class Router(object):
         if msg.is_dead:
             return
         target_id = msg.unpickle()
+        if not isinstance(target_id, int):
+            return
+        if msg.stream is self.parent_stream:
+            # Only contexts we reach through the parent can be gone that way.
+            if target_id not in self._stream_by_id and target_id not in mitogen.parent_ids:
+                self._propagate_down(target_id, None)
+                self._on_context_gone(target_id, 'context %s disconnected' % (target_id,))
+            return
         if self._stream_by_id.get(target_id) is not msg.stream:
             return
         self._lose_route(target_id)
@@ -1397,6 +1419,7 @@ class Router(object):
         if stream is not None:
             getattr(stream, 'routes', set()).discard(target_id)
         self._propagate_up(DEL_ROUTE, target_id)
+        self._propagate_down(target_id, stream)
         self._on_context_gone(target_id, 'context %s disconnected' % (target_id,))
 
     def _on_context_gone(self, context_id, reason):

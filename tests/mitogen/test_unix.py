@@ -36,6 +36,41 @@ def test_listener_client_reaches_children(router):
     assert target.call(funcs.add, 1, 1) == 2
 
 
+DYING_TARGET_CLIENT = textwrap.dedent('''
+    import sys
+    sys.path.insert(0, %(root)r)
+    import mitogen.core, mitogen.unix
+    from tests.mitogen import funcs
+    router, parent = mitogen.unix.connect(%(path)r)
+    target = router.context_by_id(%(target)d)
+    try:
+        target.call(funcs.kill_self)
+        print('returned', flush=True)
+    except mitogen.core.ChannelError as e:
+        print('ChannelError:', e, flush=True)
+    router.broker.shutdown()
+    router.broker.join()
+''')
+
+
+def test_client_call_to_dying_target_fails_instead_of_hanging(router):
+    """A listener client waiting on a target the listener loses hears of it
+    (DEL_ROUTE goes down to trusted clients too, also in unidirectional mode)."""
+    router.unidirectional = True
+    listener = mitogen.unix.Listener(router)
+    try:
+        target = router.local()
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        out = subprocess.check_output(
+            [sys.executable, '-c', DYING_TARGET_CLIENT % {
+                'root': root, 'path': listener.path, 'target': target.context_id}],
+            timeout=30)
+    finally:
+        listener.stop()
+    assert out.startswith(b'ChannelError:'), out
+    assert str(target.context_id).encode() in out
+
+
 EMFILE_SCRIPT = textwrap.dedent('''
     import logging, os, resource, socket, sys, time
     sys.path.insert(0, %(root)r)
