@@ -1829,13 +1829,49 @@ def _on_shutdown_msg(econtext, msg):
     econtext.broker.shutdown()
 
 
+def _descendants():
+    """Pids of processes below this one (Linux /proc; elsewhere none)."""
+    try:
+        names = [n for n in os.listdir('/proc') if n.isdigit()]
+    except OSError:
+        return []
+    children = {}
+    for name in names:
+        try:
+            with open('/proc/%s/stat' % name, 'rb') as fp:
+                ppid = int(fp.read().rsplit(b')', 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(name))
+    found, todo = [], [os.getpid()]
+    while todo:
+        kids = children.get(todo.pop(), [])
+        found.extend(kids)
+        todo.extend(kids)
+    return found
+
+
+def _signal_descendants(signum):
+    # What a running task started (a command, a pipeline, a forked task)
+    # must not outlive us; daemons and async jobs detached themselves and
+    # were re-parented away, so they are not found here.
+    for pid in _descendants():
+        try:
+            os.kill(pid, signum)
+        except OSError:
+            pass
+
+
 def _exit_soon(econtext):
-    """Parent is gone: give the main thread a moment, then leave regardless."""
+    """Parent is gone: stop what we started, give the main thread a moment,
+    then leave regardless."""
     grace = econtext.config.get('exit_grace', 0.5)
+    _signal_descendants(signal.SIGTERM)
     econtext.broker.shutdown()
 
     def killer():
         time.sleep(grace)
+        _signal_descendants(signal.SIGKILL)
         os._exit(0)
     t = threading.Thread(target=killer, name='mitogen.exit', daemon=True)
     t.start()

@@ -5,6 +5,7 @@ from the working directory), inside the children.
 """
 import logging
 import os
+import subprocess
 import sys
 import time
 
@@ -33,6 +34,25 @@ def kill_self():
     """Die mid-call, as an OOM-killed or `kill -9`ed interpreter would."""
     import signal
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+def start_sleepers(seconds):
+    """Start `sleep` twice: attached (our child, like a running command) and
+    detached (double-forked, like a daemon); returns both pids."""
+    attached = subprocess.Popen(['sleep', str(seconds)]).pid
+    r, w = os.pipe()
+    middle = os.fork()
+    if middle == 0:
+        os.setsid()
+        if os.fork() == 0:
+            os.write(w, b'%d' % os.getpid())
+            os.execvp('sleep', ['sleep', str(seconds)])
+        os._exit(0)
+    os.close(w)
+    os.waitpid(middle, 0)
+    detached = int(os.read(r, 20))
+    os.close(r)
+    return attached, detached
 
 
 def get_ppid():

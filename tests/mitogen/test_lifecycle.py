@@ -56,6 +56,21 @@ def test_child_exits_when_parent_killed_while_busy(router):
         recv.get(timeout=10)
 
 
+def test_parent_loss_ends_what_the_child_started_but_not_daemons(router):
+    ctx = router.local()
+    attached, detached = ctx.call(funcs.start_sleepers, 60)
+    try:
+        router.broker.shutdown()   # the child sees its parent go away
+        router.broker.join(10)
+        assert _wait_dead(attached), 'a process the child started outlived it'
+        assert _alive(detached), 'a detached daemon was killed'
+    finally:
+        try:
+            os.kill(detached, signal.SIGKILL)
+        except OSError:
+            pass
+
+
 def test_child_killed_mid_call_gives_error(router):
     ctx = router.local()
     pid = ctx.call(funcs.get_pid)
