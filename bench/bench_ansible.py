@@ -110,21 +110,30 @@ def _pss(pid: int) -> int:
     return 0
 
 
-def tree_memory(root: int) -> int:
-    """Bytes of PSS summed over `root` and all its descendants."""
+def tree_memory(root: int, also_matching: str = "") -> int:
+    """Bytes of PSS summed over `root` and all its descendants, plus the
+    processes whose command line contains `also_matching` (and theirs):
+    vanilla's ControlPersist masters daemonize out of the tree, but they and
+    their ProxyCommand relays are part of its footprint, as our ssh
+    processes (children of the multiplexers) are of ours."""
     parents: Dict[int, int] = {}
+    roots = [root]
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
         try:
             with open("/proc/%s/stat" % name) as fp:
                 parents[int(name)] = int(fp.read().rsplit(")", 1)[1].split()[1])
+            if also_matching:
+                with open("/proc/%s/cmdline" % name, "rb") as fp:
+                    if also_matching.encode() in fp.read():
+                        roots.append(int(name))
         except (OSError, IndexError, ValueError):
             continue
     children: Dict[int, List[int]] = {}
     for pid, ppid in parents.items():
         children.setdefault(ppid, []).append(pid)
-    total, stack, seen = 0, [root], set()
+    total, stack, seen = 0, roots, set()
     while stack:
         pid = stack.pop()
         if pid in seen:
@@ -184,7 +193,7 @@ def run_once(playbook: str, inventory: str, engine: Engine, forks: int, stats_di
 
     def sample() -> None:
         while not done.wait(0.1):
-            peak[0] = max(peak[0], tree_memory(proc.pid))
+            peak[0] = max(peak[0], tree_memory(proc.pid, control_dir))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
