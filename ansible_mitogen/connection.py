@@ -20,6 +20,7 @@ import tempfile
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
+from ansible import constants as C
 from ansible.errors import AnsibleConnectionFailure, AnsibleError
 from ansible.plugins.connection import ConnectionBase
 from ansible.utils.display import Display
@@ -156,6 +157,29 @@ class Connection(ConnectionBase):
         name = getattr(self.become, "name", None) or getattr(self.become, "_load_name", "")
         return str(name).rsplit(".", 1)[-1]
 
+    def _become_changes_user(self) -> bool:
+        """Vanilla's rule (ActionBase._low_level_execute_command): no become
+        step to the user we already log in as, unless become_allow_same_user.
+        A needless sudo would change what modules see (no SSH_CLIENT, SUDO_*
+        set), which DebOps' pam_access role, for one, depends on."""
+        if C.BECOME_ALLOW_SAME_USER:
+            return True
+        try:
+            buser = self.become.get_option("become_user")
+        except KeyError:
+            buser = None
+        ruser = self._vanilla_remote_user()
+        return buser != ruser or not (ruser or buser)
+
+    def _vanilla_remote_user(self) -> Optional[str]:
+        # ActionBase._get_remote_user(), step for step
+        try:
+            return self.get_option("remote_user")
+        except KeyError:
+            return getattr(self, "default_user", None) or self._play_context.remote_user
+        except AttributeError:
+            return self._play_context.remote_user
+
     def _via_hops(self) -> List[Hop]:
         spec = self._var("mitogen_via")
         if not spec:
@@ -169,7 +193,7 @@ class Connection(ConnectionBase):
         self._via_depth = len(via)
         stack = via + login_hops(self.login_method, settings)
         method = self._become_method()
-        if method:
+        if method and self._become_changes_user():
             if method not in self.become_methods:
                 raise AnsibleError("become method %r is not supported by ansible_mitogen connections" % method)
             stack.append(settings.become_hop(method))
