@@ -18,7 +18,6 @@ Either can be run in a forked child for isolation, or detached as an async
 job that writes its result where ``async_status`` expects it.
 """
 import atexit
-import errno
 import hashlib
 import importlib.abc
 import importlib.machinery
@@ -557,13 +556,13 @@ def run_forked(func, *args):
             os._exit(0)
     os.close(wfd)
     chunks = []
-    while True:
-        chunk = _read_retry(rfd)
+    while True:  # os.read()/os.waitpid() retry EINTR themselves (PEP 475)
+        chunk = os.read(rfd, 65536)
         if not chunk:
             break
         chunks.append(chunk)
     os.close(rfd)
-    _, status = _waitpid_retry(pid)
+    _, status = os.waitpid(pid, 0)
     if not chunks:
         return {'rc': _status_rc(status), 'stdout': b'',
                 'stderr': b'forked module runner died without a result'}
@@ -586,24 +585,6 @@ def detach_from_parent_services():
 
 def _is_core_object(obj):
     return type(obj).__module__.startswith('mitogen')
-
-
-def _read_retry(fd):
-    while True:
-        try:
-            return os.read(fd, 65536)
-        except OSError as exc:
-            if exc.errno != errno.EINTR:
-                raise
-
-
-def _waitpid_retry(pid):
-    while True:
-        try:
-            return os.waitpid(pid, 0)
-        except OSError as exc:
-            if exc.errno != errno.EINTR:
-                raise
 
 
 def _status_rc(status):
@@ -736,9 +717,9 @@ def start_async(spec):
         finally:
             os._exit(0)
     os.close(wfd)
-    jid = _read_retry(rfd).decode()
+    jid = os.read(rfd, 65536).decode()
     os.close(rfd)
-    _waitpid_retry(pid)
+    os.waitpid(pid, 0)
     job_path = os.path.join(async_dir, jid)
     return {'rc': 0, 'async': {
         'failed': False, 'started': True, 'finished': False, 'ansible_job_id': jid,
@@ -796,13 +777,13 @@ def _run_with_time_limit(spec, limit):
                     os.killpg(pid, signal.SIGKILL)
                 except OSError:
                     pass
-                _waitpid_retry(pid)
+                os.waitpid(pid, 0)
                 return {'msg': 'Timeout exceeded', 'failed': True, 'child_pid': pid}
-        chunk = _read_retry(rfd)
+        chunk = os.read(rfd, 65536)
         if not chunk:
             break
         chunks.append(chunk)
-    _waitpid_retry(pid)
+    os.waitpid(pid, 0)
     if not chunks:
         return {'failed': True, 'msg': 'async job died without a result'}
     return job_result(pickle.loads(b''.join(chunks)))
