@@ -315,18 +315,23 @@ def main() -> int:
     workdir = tempfile.mkdtemp(prefix="bench-ansible-")
     with open(os.path.join(workdir, "bench.j2"), "w") as fp:
         fp.write(TEMPLATE)
-    results = []
+    results: List[Dict] = []
+    out = os.path.join(REPO, "bench", "results", "ansible-%s.json" % time.strftime("%Y%m%d-%H%M%S"))
     for setup in filter(None, args.setups.split(",")):
         names = args.scenarios or DEFAULT_SCENARIOS.get(setup) or ",".join(
             name for name in SCENARIOS if name != "command10")
         results += run_setup(workdir, setup, names.split(","), args.repeat)
+        save(out, results)  # an interrupted run keeps what it measured
     if args.forks_sweep:
         results += run_forks_sweep(workdir, [int(f) for f in args.forks_sweep.split(",")], args.repeat)
-    out = os.path.join(REPO, "bench", "results", "ansible-%s.json" % time.strftime("%Y%m%d-%H%M%S"))
-    with open(out, "w") as fp:
-        json.dump({"results": results, "cpus": os.cpu_count(), "loadavg": os.getloadavg()}, fp, indent=1)
+    save(out, results)
     print("wrote", out)
     return 0
+
+
+def save(path: str, results: List[Dict]) -> None:
+    with open(path, "w") as fp:
+        json.dump({"results": results, "cpus": os.cpu_count(), "loadavg": os.getloadavg()}, fp, indent=1)
 
 
 if __name__ == "__main__":
