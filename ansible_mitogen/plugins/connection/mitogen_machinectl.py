@@ -7,7 +7,8 @@ from transport_config.CONTAINER_KINDS.
 import os
 import sys
 
-sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))  # checkouts
+if (ROOT := os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))) not in sys.path:
+    sys.path.append(ROOT)  # a checkout used without installing it
 import ansible_mitogen.connection  # noqa: E402
 
 DOCUMENTATION = """
