@@ -7,7 +7,7 @@ connections and actions behave.
 """
 from typing import Any, Type
 
-from ansible_mitogen import activation
+from ansible_mitogen import activation, plugin_warmup
 
 
 def wrap(builtin: Type[Any]) -> Type[Any]:
@@ -23,6 +23,11 @@ def wrap(builtin: Type[Any]) -> Type[Any]:
         def run(self, iterator: Any, play_context: Any, *args: Any, **kwargs: Any) -> Any:
             activation.activate()
             return super().run(iterator, play_context, *args, **kwargs)
+
+        def _queue_task(self, *args: Any, **kwargs: Any) -> Any:
+            # Before the fork, so this worker inherits what earlier ones loaded.
+            plugin_warmup.absorb()
+            return super()._queue_task(*args, **kwargs)
 
     StrategyModule.__name__ = StrategyModule.__qualname__ = "StrategyModule"
     return StrategyModule
