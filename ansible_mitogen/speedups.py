@@ -12,8 +12,18 @@ cannot recognise as immutable, so it rebuilds each one through
 immutable types as atomic makes deepcopy share them like plain str and int
 are shared; containers are still copied, so templates that mutate a list or
 dict still cannot leak the change into the caller's variables.
+
+Each task worker is forked from the strategy process, whose heap holds the
+whole parsed playbook, inventory and variables (millions of objects with
+DebOps).  The worker's cyclic garbage collector would walk that inherited
+heap on each full collection and, by touching every object, copy every page
+of it.  The heap is frozen (`gc.freeze`) across the fork, so a worker's
+collector sees only the objects the worker itself creates; the strategy
+process unfreezes right after and collects as before.
 """
+import contextlib
 import copy
+import gc
 from typing import Iterator, List
 
 # Immutable scalars that carry ansible-core 2.19 data tags.
@@ -61,3 +71,13 @@ def install() -> None:
     """Make deepcopy share ansible-core's immutable values instead of rebuilding them."""
     for cls in immutable_types():
         copy._deepcopy_dispatch.setdefault(cls, copy._deepcopy_atomic)  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def heap_frozen_for_fork() -> Iterator[None]:
+    """Around the fork of a task worker: it inherits the heap as permanent."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

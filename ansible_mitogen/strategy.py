@@ -7,7 +7,7 @@ connections and actions behave.
 """
 from typing import Any, Type
 
-from ansible_mitogen import activation, plugin_warmup
+from ansible_mitogen import activation, plugin_warmup, speedups
 
 
 def wrap(builtin: Type[Any]) -> Type[Any]:
@@ -27,7 +27,8 @@ def wrap(builtin: Type[Any]) -> Type[Any]:
         def _queue_task(self, *args: Any, **kwargs: Any) -> Any:
             # Before the fork, so this worker inherits what earlier ones loaded.
             plugin_warmup.absorb()
-            return super()._queue_task(*args, **kwargs)
+            with speedups.heap_frozen_for_fork():
+                return super()._queue_task(*args, **kwargs)
 
     StrategyModule.__name__ = StrategyModule.__qualname__ = "StrategyModule"
     return StrategyModule

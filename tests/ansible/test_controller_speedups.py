@@ -1,0 +1,82 @@
+"""Controller speedups (ansible_mitogen.speedups, plugin_warmup) keep results intact.
+
+Controller-side.  deepcopy with speedups installed must still give a
+faithful, independent copy; task workers must see the strategy process's
+heap frozen; and later workers must inherit plugins an earlier one loaded.
+Playbook runs use the test bed (`inventory` fixture); results of
+templating_lookups.yml under both engines are compared by test_playbooks.
+"""
+import copy
+import datetime
+import gc
+import re
+
+import pytest
+
+from ansible_mitogen import speedups
+from tests.ansible import harness
+
+PLAYBOOK = "templating_lookups.yml"
+TASKS_USING_THE_LOOKUP = 3
+
+
+def test_deepcopy_shares_immutable_values_and_copies_containers():
+    tags = pytest.importorskip("ansible._internal._datatag._tags")
+    speedups.install()
+    origin = tags.Origin(path="/vars.yml", line_num=3, col_num=1)
+    text = origin.tag("value")
+    number = origin.tag(42)
+    when = origin.tag(datetime.date(2026, 11, 27))
+    nested = origin.tag([origin.tag("a"), {"k": origin.tag("b")}])
+    variables = {"text": text, "number": number, "when": when, "nested": nested}
+
+    copied = copy.deepcopy(variables)  # vanilla's template lookup does this per template
+
+    assert copied == variables
+    assert copied["text"] is text and copied["number"] is number and copied["when"] is when
+    assert tags.Origin.get_tag(copied["text"]) == origin
+    # containers are still fresh, with their tags, so mutating them cannot leak
+    assert copied["nested"] is not nested and copied["nested"][1] is not nested[1]
+    assert type(copied["nested"]) is type(nested) and tags.Origin.get_tag(copied["nested"]) == origin
+    copied["nested"][1]["k"] = "changed"
+    assert nested[1]["k"] == "b"
+
+
+def test_every_registered_type_is_immutable():
+    for cls in speedups.immutable_types():
+        assert not issubclass(cls, (list, dict, set, bytearray)), cls
+
+
+def _imports(strategy: str, inventory: str, tmp_path) -> tuple:
+    log = tmp_path / ("imports-%s.log" % strategy)
+    result = harness.run_playbook(PLAYBOOK, inventory, strategy=strategy, env={"IMPORT_WITNESS_LOG": str(log)})
+    assert harness.check_outcome(result, {}) is None, result.describe()
+    return log.read_text().split(), len(result.recap)
+
+
+@pytest.mark.timeout(300)
+def test_later_workers_inherit_loaded_plugins(inventory, tmp_path):
+    vanilla, hosts = _imports(harness.VANILLA, inventory, tmp_path)
+    ours, _ = _imports(harness.MITOGEN, inventory, tmp_path)
+    assert len(vanilla) == TASKS_USING_THE_LOOKUP * hosts
+    assert len(ours) <= hosts + 1, ours
+    assert len(set(ours)) == len(ours)  # each import in its own process
+
+
+def test_heap_frozen_only_around_the_fork():
+    with speedups.heap_frozen_for_fork():
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("strategy", [harness.VANILLA, harness.MITOGEN])
+def test_task_worker_inherits_a_frozen_heap(strategy, inventory):
+    result = harness.run_playbook("_worker_heap.yml", inventory, strategy=strategy)
+    assert result.rc == 0, result.describe()
+    frozen = [int(n) for n in re.findall(r"frozen=\[?(\d+)", result.stdout)]
+    assert frozen, result.describe()
+    if strategy == harness.VANILLA:
+        assert frozen == [0] * len(frozen)
+    else:  # ansible-core's own modules alone are >10k objects
+        assert min(frozen) > 10000, frozen
