@@ -5,7 +5,9 @@ Runs on the controller against DebOps-ready test-bed containers
 common.yml twice per engine on fresh containers (first run: everything
 changes; second run: idempotent) and records wall time, controller CPU
 (user+sys of the whole process tree, from RUSAGE_CHILDREN) and peak
-controller memory (PSS summed over the process tree, sampled).  Prints
+controller memory (PSS summed over the process tree, sampled), and the
+CPU time the target containers used (their cgroups: sshd, modules, dpkg),
+which shows how much of a run is work on the targets.  Prints
 ratios, writes JSON to bench/results/debops-<time>.json and redraws
 docs/img/debops-wall.png with bench/plot.py.  The load average before and
 after each run is recorded: the machine is shared.
@@ -22,7 +24,7 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
@@ -35,7 +37,11 @@ from tests.debops import debops_run, image  # noqa: E402
 RUN_TIMEOUT = 3600
 RESULTS = os.path.join(REPO, "bench", "results", "debops-%s.json" % time.strftime("%Y%m%d-%H%M%S", time.gmtime()))
 LOG_DIR = os.environ.get("BENCH_DEBOPS_LOGS", "/tmp")
-METRICS = ("wall_s", "cpu_s", "peak_pss_mb")
+METRICS = ("wall_s", "cpu_s", "peak_pss_mb", "target_cpu_s")
+CGROUP_USAGE = (
+    "/sys/fs/cgroup/cpuacct/docker/{id}/cpuacct.usage",  # cgroup v1: nanoseconds
+    "/sys/fs/cgroup/system.slice/docker-{id}.scope/cpu.stat",  # v2: usage_usec line
+)
 
 
 def load_average() -> List[float]:
@@ -43,8 +49,32 @@ def load_average() -> List[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+def container_cpu_seconds(containers: Sequence[str]) -> Optional[float]:
+    """CPU time used so far by the target containers (sshd, modules, dpkg...); None if unknown."""
+    if not containers:
+        return None
+    ids = subprocess.run(["docker", "inspect", "-f", "{{.Id}}"] + list(containers),
+                         capture_output=True, text=True, check=False).stdout.split()
+    total = 0.0
+    for cid in ids:
+        for pattern in CGROUP_USAGE:
+            try:
+                with open(pattern.format(id=cid)) as fp:
+                    text = fp.read()
+            except OSError:
+                continue
+            if pattern.endswith("cpu.stat"):
+                total += int(text.split("usage_usec")[1].split()[0]) / 1e6
+            else:
+                total += int(text) / 1e9
+            break
+        else:
+            return None
+    return total
+
+
 def measured_run(inventory: str, strategy: str, secret_root: str, forks: int, log_path: str,
-                 task_times: bool = False) -> Dict[str, Any]:
+                 task_times: bool = False, containers: Sequence[str] = ()) -> Dict[str, Any]:
     """One common.yml run with wall time, tree CPU and peak tree PSS; output to `log_path`."""
     os.makedirs(secret_root, exist_ok=True)
     env = harness.environment(strategy, debops_run.environment_extra(secret_root, forks))
@@ -55,6 +85,7 @@ def measured_run(inventory: str, strategy: str, secret_root: str, forks: int, lo
     load_before = load_average()
     argv = [harness.ansible_bin(), "-i", debops_run.INVENTORY_DIR, "-i", inventory, debops_run.playbook()]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    target_before = container_cpu_seconds(containers)
     started = time.monotonic()
     log = open(log_path, "w")
     proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
@@ -81,7 +112,10 @@ def measured_run(inventory: str, strategy: str, secret_root: str, forks: int, lo
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     recap = harness.parse_recap(out)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    target_after = container_cpu_seconds(containers)
+    target_cpu = None if target_before is None or target_after is None else round(target_after - target_before, 1)
     return {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "peak_pss_mb": round(peak[0] / 2**20, 1),
+            "target_cpu_s": target_cpu,
             "rc": proc.returncode, "recap": recap, "log": log_path, "load_before": load_before, "load_after": load_average()}
 
 
@@ -93,7 +127,8 @@ def bench_setup(n: int, strategy: str, forks: int, repeat: int = 0, task_times: 
         row: Dict[str, Any] = {"targets": n, "engine": strategy, "forks": forks, "repeat": repeat}
         for which in passes:
             log_path = os.path.join(LOG_DIR, "debops-%d-%s-%s-%d.log" % (n, strategy, which, repeat))
-            row[which] = measured_run(tb.inventory, strategy, secret_root, forks, log_path, task_times)
+            row[which] = measured_run(tb.inventory, strategy, secret_root, forks, log_path, task_times,
+                                      [t.container for t in tb.targets])
             print("%2d targets %-15s %-6s %s" % (n, strategy, which, {
                 k: v for k, v in row[which].items() if k != "recap"}), flush=True)
     return row
@@ -118,7 +153,12 @@ def save_reference(rows: List[Dict[str, Any]]) -> None:
 def median_run(rows: List[Dict[str, Any]], n: int, engine: str, which: str) -> Dict[str, float]:
     """Per-metric median over the repeats of one (targets, engine, pass)."""
     runs = [r[which] for r in rows if r["targets"] == n and r["engine"] == engine and which in r]
-    return {key: statistics.median(run[key] for run in runs) for key in METRICS} if runs else {}
+    medians = {}
+    for key in METRICS:
+        values = [run[key] for run in runs if run.get(key) is not None]
+        if values:
+            medians[key] = statistics.median(values)
+    return medians
 
 
 def ratios(rows: List[Dict[str, Any]]) -> List[str]:
@@ -128,9 +168,11 @@ def ratios(rows: List[Dict[str, Any]]) -> List[str]:
             v, o = median_run(rows, n, harness.VANILLA, which), median_run(rows, n, harness.MITOGEN, which)
             if not (v and o):
                 continue
-            lines.append("%2d targets %-6s wall %6.1f -> %6.1f s (%+.0f%%)  cpu %6.1f -> %6.1f s  pss %5.0f -> %5.0f MiB" % (
-                n, which, v["wall_s"], o["wall_s"], 100.0 * (o["wall_s"] - v["wall_s"]) / v["wall_s"],
-                v["cpu_s"], o["cpu_s"], v["peak_pss_mb"], o["peak_pss_mb"]))
+            lines.append("%2d targets %-6s wall %6.1f -> %6.1f s (%+.0f%%)  cpu %6.1f -> %6.1f s  pss %5.0f -> %5.0f MiB"
+                         "  target cpu %s -> %s s" % (
+                             n, which, v["wall_s"], o["wall_s"], 100.0 * (o["wall_s"] - v["wall_s"]) / v["wall_s"],
+                             v["cpu_s"], o["cpu_s"], v["peak_pss_mb"], o["peak_pss_mb"],
+                             v.get("target_cpu_s", "?"), o.get("target_cpu_s", "?")))
     return lines
 
 
