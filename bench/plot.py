@@ -49,11 +49,11 @@ def ansible_rows(paths: Sequence[str]) -> List[Row]:
                                                   scenarios.get(r["scenario"], 9), r["scenario"]))
 
 
-def memory(run: Row) -> Tuple[float, str]:
+def memory(run: Row) -> Tuple[Optional[float], str]:
     """Peak controller memory and its kind: PSS since 26 Nov 21:03, a plain RSS sum before."""
     if "peak_pss_mb" in run:
         return run["peak_pss_mb"], "PSS"
-    return run["peak_rss_mb"], "RSS"
+    return run.get("peak_rss_mb"), "RSS"  # None: a run that did not sample memory
 
 
 def debops_rows(paths: Sequence[str]) -> Dict[Tuple[int, str], Row]:
@@ -77,12 +77,13 @@ def grouped_bars(ax: Any, labels: List[str], series: List[Tuple[str, str, List[f
     width = 0.8 / len(series)
     for i, (name, color, values) in enumerate(series):
         xs = [x + (i - (len(series) - 1) / 2) * width for x in range(len(labels))]
-        bars = ax.bar(xs, values, width, label=name, color=color)
-        ax.bar_label(bars, [value_format % v for v in values], fontsize=7, padding=1)
+        bars = ax.bar(xs, [v or 0 for v in values], width, label=name, color=color)
+        ax.bar_label(bars, ["n/a" if v is None else value_format % v for v in values], fontsize=7, padding=1)
     ax.set_xticks(range(len(labels)))
     ax.set_xticklabels(labels, fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
+    ax.set_ylim(bottom=0)
 
 
 def scenario_label(row: Row) -> str:
@@ -90,8 +91,8 @@ def scenario_label(row: Row) -> str:
     return "%s\n%s" % (row["scenario"], setup)
 
 
-def value(run: Row, key: str) -> float:
-    return memory(run)[0] if key == "memory" else run[key]
+def value(run: Row, key: str) -> Optional[float]:
+    return memory(run)[0] if key == "memory" else run.get(key)
 
 
 def engine_series(rows: List[Row], key: str, scale: float = 1.0) -> List[Tuple[str, str, List[float]]]:
@@ -172,8 +173,8 @@ def plot_debops(plt: Any, rows: Dict[Tuple[int, str], Row], out_dir: str) -> Opt
              if all(which in rows[(n, e)] for e, _, _ in engines)]
     labels = ["%d target%s\n%s run" % (n, "s" if n > 1 else "", which) for n, which in cells]
     panels = (("wall_s", "wall time (s)", "%.0f"), ("cpu_s", "controller CPU (s)", "%.0f"),
-              ("memory", "peak controller memory (MiB)", "%.0f"))
-    fig, axes = plt.subplots(1, len(panels), figsize=(max(12, 4.2 * len(cells)), 4.4))
+              ("target_cpu_s", "target CPU (s)", "%.0f"), ("memory", "peak controller memory (MiB)", "%.0f"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(max(15, 5.2 * len(cells)), 4.4))
     for ax, (key, title, fmt) in zip(axes, panels):
         series = [(label, color, [value(rows[(n, engine)][which], key) for n, which in cells])
                   for engine, label, color in engines]
@@ -204,9 +205,14 @@ def ansible_table(rows: List[Row]) -> List[str]:
     return lines
 
 
+def _or_dash(fmt: str, number: Optional[float]) -> str:
+    return "--" if number is None else fmt % number
+
+
 def debops_table(rows: Dict[Tuple[int, str], Row]) -> List[str]:
-    lines = ["| targets | run | wall vanilla | wall ours | wall saved | CPU vanilla | CPU ours | memory vanilla | memory ours |",
-             "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = ["| targets | run | wall vanilla | wall ours | wall saved | CPU vanilla | CPU ours "
+             "| target CPU vanilla | target CPU ours | memory vanilla | memory ours |",
+             "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for n in sorted({n for n, _ in rows}):
         v, o = rows.get((n, "linear")), rows.get((n, "mitogen_linear"))
         if not (v and o):
@@ -215,9 +221,10 @@ def debops_table(rows: Dict[Tuple[int, str], Row]) -> List[str]:
             if which not in v or which not in o:
                 continue
             a, b = v[which], o[which]
-            lines.append("| %d | %s | %.0f s | %.0f s | %.0f%% | %.0f s | %.0f s | %.0f MiB | %.0f MiB |" % (
-                n, which, a["wall_s"], b["wall_s"], 100.0 * (1 - b["wall_s"] / a["wall_s"]),
-                a["cpu_s"], b["cpu_s"], memory(a)[0], memory(b)[0]))
+            lines.append("| %d | %s | %.0f s | %.0f s | %.0f%% | %.0f s | %.0f s | %s | %s | %s | %s |" % (
+                n, which, a["wall_s"], b["wall_s"], 100.0 * (1 - b["wall_s"] / a["wall_s"]), a["cpu_s"], b["cpu_s"],
+                _or_dash("%.0f s", a.get("target_cpu_s")), _or_dash("%.0f s", b.get("target_cpu_s")),
+                _or_dash("%.0f MiB", memory(a)[0]), _or_dash("%.0f MiB", memory(b)[0])))
     return lines
 
 
