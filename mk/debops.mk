@@ -25,9 +25,9 @@ debops-test: realworld-deps
 # Both engines, first + second run, on 1 and on 10 containers at once (one
 # setup at a time, fresh containers each); JSON to bench/results/, plot to
 # docs/img/debops-wall.png.  e.g. `make -f mk/debops.mk bench-debops
-# DEBOPS_RUNS=3 DEBOPS_TARGETS=1`.  One target, both engines, both runs:
-# ~21 minutes at load 1-4 on 2 cores; 10 targets not measured yet (expect
-# over an hour: the controller's CPU per task grows with the target count).
+# DEBOPS_RUNS=3 DEBOPS_TARGETS=1`.  On 2 cores: one target, both engines,
+# both runs ~19 minutes; 10 targets, first run only (DEBOPS_BENCH_ARGS=
+# "--passes first"), ~56 minutes (vanilla 37, ours 18).
 DEBOPS_TARGETS ?= 1,10
 DEBOPS_RUNS ?= 1
 DEBOPS_BENCH_ARGS ?=
