@@ -14,8 +14,8 @@ are shared; containers are still copied, so templates that mutate a list or
 dict still cannot leak the change into the caller's variables.
 
 Each task worker is forked from the strategy process, whose heap holds the
-whole parsed playbook, inventory and variables (millions of objects with
-DebOps).  The worker's cyclic garbage collector would walk that inherited
+whole parsed playbook, inventory and variables (every role, task and
+default of DebOps).  The worker's cyclic garbage collector would walk that inherited
 heap on each full collection and, by touching every object, copy every page
 of it.  The heap is frozen (`gc.freeze`) across the fork, so a worker's
 collector sees only the objects the worker itself creates; the strategy
