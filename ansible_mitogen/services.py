@@ -278,9 +278,12 @@ def describe_error(hop: Dict[str, Any], exc: BaseException) -> str:
     """Human-readable reason a hop failed, naming the method and host."""
     kwargs = hop["kwargs"]
     where = kwargs.get("hostname") or kwargs.get("username") or ""
-    # CallError text carries the remote traceback after the first line;
-    # users need the reason, -vvv logs have the rest.
-    text = (str(exc) or exc.__class__.__name__).strip().splitlines()[0]
+    text = (str(exc) or exc.__class__.__name__).strip()
+    if isinstance(exc, mitogen.core.CallError):
+        # The remote traceback of our own code follows the first line; users
+        # need the reason, -vvv logs have the rest.  Anything else (a child
+        # that died while booting, a tool's refusal) is shown whole.
+        text = text.splitlines()[0]
     return "%s%s: %s" % (hop["method"], " to %s" % where if where else "", text)
 
 

@@ -66,6 +66,10 @@ class ConnectError(StreamError):
 # kernel shrinks new pipes to one page once a user owns many pipe buffers
 # (fs.pipe-user-pages-soft; all containers' root share one account), which
 # deadlocked boots on busy hosts.
+# Stage 1 may find stdin non-blocking: with sudo's I/O logging (`Defaults
+# log_output`) sudo relays the child's stdout and sets O_NONBLOCK on its own
+# stdout, which is the same socket as the child's stdin; so it waits with
+# select() when a read would block.
 
 _STAGE2 = '''import os,sys,types,zlib
 try:os.chdir(sys.argv[1])
@@ -87,11 +91,12 @@ m=types.ModuleType("mitogen.core");sys.modules["mitogen.core"]=m;p.core=m
 exec(compile(zlib.decompress(z),"<mitogen.core>","exec"),m.__dict__)
 m._child_main(b[10+n:],z)'''
 
-_STAGE1 = '''import os,sys
+_STAGE1 = '''import os,sys,select
 def r(n):
  b=b""
  while len(b)<n:
-  c=os.read(0,n-len(b))
+  try:c=os.read(0,n-len(b))
+  except BlockingIOError:select.select([0],[],[]);continue
   if not c:os._exit(1)
   b+=c
  return b
