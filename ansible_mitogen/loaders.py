@@ -12,13 +12,10 @@ every worker inherits the patched loaders.  Two hooks:
   module execution and file transfer go through the persistent context.
 """
 import functools
-import logging
 import os
-from typing import Any, Dict, Optional, Type
+from typing import Any, Dict, Type
 
 import ansible_mitogen
-
-LOG = logging.getLogger(__name__)
 
 # Builtin connection type -> ours.  Keys may be bare or FQCN.
 CONNECTION_REDIRECTS: Dict[str, str] = {
@@ -106,21 +103,15 @@ def is_our_connection(connection: Any) -> bool:
     return bool(getattr(connection, "is_mitogen_connection", False))
 
 
-def _mixin() -> Optional[Type[Any]]:
-    # Written by another engineer; absent in early checkouts, which then
-    # run the vanilla action path over our connection.
-    try:
-        from ansible_mitogen.mixins import ActionModuleMixin
-    except ImportError as exc:
-        LOG.debug("ansible_mitogen.mixins unavailable: %s", exc)
-        return None
-    return ActionModuleMixin
-
-
 def mixed_action_class(klass: Type[Any]) -> Type[Any]:
     """`klass` with ActionModuleMixin in front (cached per class)."""
-    mixin = _mixin()
-    if mixin is None or issubclass(klass, mixin):
+    # Imported here, not at the top: it imports ansible's action machinery,
+    # which the doctor and the collection's doc fragments do not need.  An
+    # ImportError must surface: swallowing it once made every module call of
+    # a new ansible-core take the vanilla path silently.
+    from ansible_mitogen.mixins import ActionModuleMixin as mixin
+
+    if issubclass(klass, mixin):
         return klass
     mixed = _mixed_classes.get(klass)
     if mixed is None:
@@ -132,6 +123,10 @@ def mixed_action_class(klass: Type[Any]) -> Type[Any]:
 def wrap_action_plugins() -> None:
     """Patch action_loader so plugins built for our connections get the mixin."""
     from ansible.plugins.loader import action_loader
+
+    # Fails here, at activation, if the execution path cannot load on this
+    # ansible-core, rather than in every task worker.
+    import ansible_mitogen.mixins  # noqa: F401
 
     original = action_loader.get_with_context
     if getattr(original, _MARK, False):

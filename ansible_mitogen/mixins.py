@@ -23,7 +23,11 @@ from ansible import constants as C
 from ansible.errors import AnsibleConnectionFailure
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.utils.display import Display
-from ansible.vars.clean import remove_internal_keys
+
+try:
+    from ansible.vars.clean import remove_internal_keys
+except ImportError:  # ansible-core >= 2.21: results are UnifiedTaskResult objects
+    remove_internal_keys = None
 
 import mitogen.core
 
@@ -209,7 +213,7 @@ class ActionModuleMixin(object):
     # -- low-level commands ---------------------------------------------------
 
     def _low_level_execute_command(self, cmd, sudoable=True, in_data=None, executable=None,
-                                   encoding_errors='surrogate_then_replace', chdir=None):
+                                   encoding_errors='surrogate_then_replace', chdir=None, process_result=None):
         """Run a shell command as vanilla does, minus its become/ssh wrapping.
 
         Become is the context we call into, so nothing is prefixed to `cmd`.
@@ -232,11 +236,13 @@ class ActionModuleMixin(object):
             if not self._mitogen_may_run_without_python():
                 raise
             return self._mitogen_vanilla_low_level(cmd, sudoable, in_data, executable,
-                                                   encoding_errors, chdir)
+                                                   encoding_errors, chdir, process_result)
         self._mitogen_trace('call', target.exec_command)
         rc, stdout, stderr = chain.call(
             target.exec_command, cmd=to_text(cmd), in_data=to_bytes(in_data or b''),
             chdir=chdir, shell=executable or None, emulate_tty=emulate_tty)
+        if process_result is not None:  # ansible-core >= 2.21 (non-Python module wrappers)
+            rc, stdout, stderr = process_result(rc, stdout, stderr)
         out = self._strip_success_message(to_text(stdout, errors=encoding_errors))
         err = to_text(stderr, errors=encoding_errors)
         return dict(rc=0 if rc is None else rc, stdout=out, stdout_lines=out.splitlines(),
@@ -247,15 +253,17 @@ class ActionModuleMixin(object):
         return (self._task.action.rsplit('.', 1)[-1] == 'raw'
                 and _transport_name(self._connection) in TTY_TRANSPORTS)
 
-    def _mitogen_vanilla_low_level(self, cmd, sudoable, in_data, executable, encoding_errors, chdir):
+    def _mitogen_vanilla_low_level(self, cmd, sudoable, in_data, executable, encoding_errors, chdir,
+                                   process_result=None):
         """Run `cmd` through ansible-core's own ssh plugin (no Python needed)."""
         vanilla = _vanilla_ssh_connection(self)
         ours = self._connection
         self._connection = vanilla
+        extra = {} if process_result is None else {'process_result': process_result}
         try:
             return super()._low_level_execute_command(
                 cmd, sudoable=sudoable, in_data=in_data, executable=executable,
-                encoding_errors=encoding_errors, chdir=chdir)
+                encoding_errors=encoding_errors, chdir=chdir, **extra)
         finally:
             self._connection = ours
             vanilla.close()
@@ -429,8 +437,10 @@ class ActionModuleMixin(object):
             return self._parse_returned_data(res, profile)
         return self._parse_returned_data(res)  # ansible-core < 2.19
 
-    def _mitogen_finish(self, data: Dict[str, Any], wrap_async: bool) -> Dict[str, Any]:
+    def _mitogen_finish(self, data: Any, wrap_async: bool) -> Dict[str, Any]:
         """Post-process a module result into exactly what vanilla returns."""
+        if remove_internal_keys is None:
+            return self._mitogen_finish_unified(data, wrap_async)
         if data.pop('_ansible_suppress_tmpdir_delete', False):
             self._cleanup_remote_tmp = False
         if not isinstance(data.get('results', ()), (list, tuple)):
@@ -451,6 +461,18 @@ class ActionModuleMixin(object):
                 facts = data['ansible_facts'] = {}
             facts[self._discovered_interpreter_key] = self._discovered_interpreter
         return data
+
+    def _mitogen_finish_unified(self, utr: Any, wrap_async: bool) -> Dict[str, Any]:
+        """ansible-core >= 2.21: the same steps on its UnifiedTaskResult."""
+        if utr.suppress_tmpdir_delete:
+            self._cleanup_remote_tmp = False
+        utr.remove_internal_keys()
+        if wrap_async:
+            self._connection._shell.tmpdir = None
+            utr.changed = True
+        if self._discovered_interpreter_key:
+            utr.set_fact(self._discovered_interpreter_key, self._discovered_interpreter)
+        return utr.as_result_dict(for_round_trip=True)
 
     def _mitogen_update_module_args(self, module_name, module_args, task_vars, ignore_unknown_opts):
         if _takes_arg(self._update_module_args, 'ignore_unknown_opts'):

@@ -22,7 +22,9 @@ TRANSPORT_NOISE = {"module_stderr", "stderr", "stderr_lines"}
 
 def _run(strategy, inventory, out):
     env = {"ANSIBLE_CALLBACK_PLUGINS": CALLBACK_DIR, "ANSIBLE_CALLBACKS_ENABLED": "exec_results",
-           "MITOGEN_EXEC_RESULTS": str(out)}
+           "MITOGEN_EXEC_RESULTS": str(out),
+           # ansible-core >= 2.21 only returns `invocation` when asked to
+           "ANSIBLE_INJECT_INVOCATION": "True"}
     result = harness.run_playbook("_exec_results.yml", inventory, strategy=strategy, args=["-v"], env=env)
     assert result.rc == 0, result.describe()
     with open(out) as fp:
