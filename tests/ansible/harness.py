@@ -76,11 +76,15 @@ def run_playbook(
     args: Sequence[str] = (),
     env: Optional[Dict[str, str]] = None,
     timeout: float = 300,
+    ansible_playbook: Optional[str] = None,
 ) -> RunResult:
-    """Run `playbook` (path or name under PLAYBOOK_DIR) and parse its recap."""
+    """Run `playbook` (path or name under PLAYBOOK_DIR) and parse its recap.
+
+    `ansible_playbook` picks another installation (tests/versions.py venvs).
+    """
     if not os.path.isabs(playbook):
         playbook = os.path.join(PLAYBOOK_DIR, playbook)
-    cmd: List[str] = [ansible_bin(), "-i", inventory, playbook] + list(args)
+    cmd: List[str] = [ansible_playbook or ansible_bin(), "-i", inventory, playbook] + list(args)
     started = time.monotonic()
     proc = subprocess.run(
         cmd, env=environment(strategy, env), capture_output=True, text=True, timeout=timeout, cwd=REPO_ROOT
