@@ -64,9 +64,14 @@ class Binding:
     def reset(self, stack: List[Hop]) -> bool:
         return self.call(CONTEXT_SERVICE, "reset", stack=stack)
 
-    def register_file(self, path: str) -> None:
-        """Let targets pull `path` from the multiplexer's FileService."""
-        self.call(FILE_SERVICE, "register", path=path)
+    def register_file(self, path: str, context: Any = None) -> None:
+        """Let `context` pull `path` from the multiplexer's FileService (until unregister_file)."""
+        self.call(FILE_SERVICE, "register", path=path, context=context)
+
+    def unregister_file(self, path: str, context: Any = None) -> None:
+        import mitogen.service
+
+        mitogen.service.call_service_no_reply(self.parent, FILE_SERVICE, "unregister", path=path, context=context)
 
     def cache_get(self, key: str) -> Any:
         return self.call(MODULE_CACHE_SERVICE, "get", key=key)
@@ -345,8 +350,14 @@ class Connection(ConnectionBase):
             return
         from ansible_mitogen import target
 
-        self.get_binding().register_file(in_path)
-        self.get_chain().call(target.transfer_file, self.parent, in_path, out_path)
+        # Only the task's own context may read the file, and only meanwhile.
+        chain = self.get_chain()
+        binding = self.get_binding()
+        binding.register_file(in_path, chain.context)
+        try:
+            chain.call(target.transfer_file, self.parent, in_path, out_path)
+        finally:
+            binding.unregister_file(in_path, chain.context)
 
     def fetch_file(self, in_path: str, out_path: str) -> None:
         super().fetch_file(in_path, out_path)
@@ -355,9 +366,18 @@ class Connection(ConnectionBase):
         data = self.get_chain().call(target.read_path, in_path)
         directory = os.path.dirname(out_path) or "."
         fd, tmp = tempfile.mkstemp(prefix=".mitogen-fetch-", dir=directory)
-        with os.fdopen(fd, "wb") as fp:
-            fp.write(_as_bytes(data))
-        os.rename(tmp, out_path)
+        try:
+            with os.fdopen(fd, "wb") as fp:
+                fp.write(_as_bytes(data))
+                fp.flush()
+                os.fsync(fp.fileno())
+            os.rename(tmp, out_path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
 
     def _release_forks(self) -> None:
         for context in self._fork_contexts:

@@ -19,7 +19,11 @@ class DisplayHandler(logging.Handler):
         try:
             from ansible.utils.display import Display
 
-            text = "[pid %d] %s" % (os.getpid(), self.format(record))
+            import mitogen.core
+
+            # Records are masked when created (mitogen.core.register_secret);
+            # the formatted text adds tracebacks, so mask it once more.
+            text = "[pid %d] %s" % (os.getpid(), mitogen.core.mask_secrets(self.format(record)))
             if record.levelno >= logging.WARNING:
                 Display().warning(text)
             else:

@@ -73,6 +73,8 @@ def stream_fetch(connection: Any, in_path: str, out_path: str) -> None:
                     fp.write(_receive(connection, pending.popleft()))
             while pending:
                 fp.write(_receive(connection, pending.popleft()))
+            fp.flush()
+            os.fsync(fp.fileno())
         os.rename(tmp, out_path)
     except BaseException:
         try:

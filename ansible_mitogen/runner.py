@@ -18,6 +18,7 @@ Either can be run in a forked child for isolation, or detached as an async
 job that writes its result where ``async_status`` expects it.
 """
 import atexit
+import functools
 import hashlib
 import importlib.abc
 import importlib.machinery
@@ -253,6 +254,10 @@ def modlib_path(bundle_id, manifest):
 def _write_bundle(manifest):
     root = tempfile.mkdtemp(prefix='ansible_mitogen_modlib_')
     atexit.register(_remove_if_owner, root, os.getpid())
+    core = sys.modules.get('mitogen.core')
+    if core is not None and hasattr(core, 'register_exit_hook'):
+        # Our interpreter ends with os._exit(): atexit alone never runs.
+        core.register_exit_hook(functools.partial(_remove_if_owner, root, os.getpid()))
     for name, digest, is_pkg in manifest:
         path = os.path.join(root, *name.split('.'))
         path = os.path.join(path, '__init__.py') if is_pkg else path + '.py'
@@ -445,6 +450,64 @@ def _invoke_main(spec):
     raise RuntimeError('New-style module did not handle its own exit.')
 
 
+class FdCapture(object):
+    """Fds 1 and 2 point at private files for the duration of one task.
+
+    A module may write to the file descriptors themselves (os.write, C
+    code, a child process inheriting them).  Outside a task they are pipes
+    whose lines are logged to the controller, which would put that output
+    in the controller's log, past no_log.  During a task it is collected
+    and becomes part of the task's stdout/stderr, as under AnsiballZ, where
+    fds 1 and 2 are the module's output.
+    """
+
+    def __enter__(self):
+        for stream in (sys.__stdout__, sys.__stderr__):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        self.saved = [os.dup(1), os.dup(2)]
+        self.files = [_capture_file('stdout'), _capture_file('stderr')]
+        os.dup2(self.files[0], 1)
+        os.dup2(self.files[1], 2)
+        return self
+
+    def __exit__(self, *exc):
+        os.dup2(self.saved[0], 1)
+        os.dup2(self.saved[1], 2)
+        self.output = []
+        for fd in self.saved:
+            os.close(fd)
+        for fd in self.files:
+            try:
+                os.lseek(fd, 0, os.SEEK_SET)
+                self.output.append(_read_all(fd))
+            finally:
+                os.close(fd)
+
+
+def _capture_file(name):
+    """An anonymous file: in memory where Linux offers memfd, else unlinked on disk."""
+    if hasattr(os, 'memfd_create'):
+        try:
+            return os.memfd_create('ansible-mitogen-' + name, getattr(os, 'MFD_CLOEXEC', 0))
+        except OSError:
+            pass
+    fd, path = tempfile.mkstemp(prefix='ansible-mitogen-%s-' % name)
+    os.unlink(path)
+    return fd
+
+
+def _read_all(fd):
+    chunks = []
+    while True:
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b''.join(chunks)
+        chunks.append(chunk)
+
+
 def run_python_inprocess(spec):
     """Run a new-style module here; returns dict(rc, stdout, stderr)."""
     state = GlobalState()
@@ -454,20 +517,25 @@ def run_python_inprocess(spec):
     sys.stdout, sys.stderr = stdout, stderr
     sys.argv[:] = [spec.get('argv0') or filename_for(spec['fqn'], False)]
     rc = 0
+    capture = FdCapture()
     try:
-        _prepare_process(spec)
-        with AtexitCollector():
-            try:
-                _invoke_main(spec)
-            except SystemExit as exc:
-                rc = _exit_code(exc, stderr)
-            except BaseException:
-                traceback.print_exc(file=stderr)
-                rc = 1
+        with capture:
+            _prepare_process(spec)
+            with AtexitCollector():
+                try:
+                    _invoke_main(spec)
+                except SystemExit as exc:
+                    rc = _exit_code(exc, stderr)
+                except BaseException:
+                    traceback.print_exc(file=stderr)
+                    rc = 1
     finally:
         _reset_module_utils_globals()
         state.restore()
-    return {'rc': rc, 'stdout': _stream_bytes(stdout), 'stderr': _stream_bytes(stderr)}
+    # What reached the fds directly came first or alongside; a module's
+    # JSON is printed last, and Ansible skips leading junk like vanilla's.
+    fd_out, fd_err = capture.output
+    return {'rc': rc, 'stdout': fd_out + _stream_bytes(stdout), 'stderr': fd_err + _stream_bytes(stderr)}
 
 
 def _prepare_process(spec):

@@ -43,7 +43,16 @@ def max_interpreters() -> int:
 def stack_key(stack: List[Dict[str, Any]]) -> str:
     """Stable identity of a hop stack (secrets included: a different
     password is a different login)."""
-    return repr([(hop["method"], sorted(hop["kwargs"].items())) for hop in stack])
+    return repr([(hop["method"], sorted((k, _reveal(v)) for k, v in hop["kwargs"].items())) for hop in stack])
+
+
+def _reveal(value: Any) -> Any:
+    """Secrets by value (their repr() is '[secret]'), for keys never logged."""
+    if isinstance(value, mitogen.core.Secret):
+        return ("secret", str.__str__(value))
+    if isinstance(value, (list, tuple)):
+        return [_reveal(v) for v in value]
+    return value
 
 
 def machine_depth(stack: List[Dict[str, Any]]) -> int:

@@ -185,6 +185,7 @@ def write_path(path, data, mode=None, utimes=None):
     try:
         try:
             runner._write_all(fd, data)
+            os.fsync(fd)  # the rename must never expose an unwritten file
         finally:
             os.close(fd)
         _finish_file(tmp, path, mode, utimes)
@@ -228,6 +229,8 @@ def transfer_file(context, in_path, out_path, mode=None, set_owner=False, utimes
     try:
         with os.fdopen(fd, 'wb', 65536) as fp:
             mitogen.service.FileService.get(context, in_path, fp)
+            fp.flush()
+            os.fsync(fp.fileno())
         _finish_file(tmp, out_path, mode, utimes)
     except BaseException:
         _unlink_quiet(tmp)

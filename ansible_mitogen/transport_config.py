@@ -29,9 +29,11 @@ DEFAULT_PATHS = {"sudo": "sudo", "su": "su", "doas": "doas"}
 
 # Shell run as the "interpreter" under auto discovery: execs the first
 # Python of Ansible's fallback list, passing our boot arguments through.
+# Every user-supplied string in it is one shlex-quoted word: nothing of the
+# fallback list is ever expanded or run by the shell.
 _DISCOVERY_SCRIPT = (
     'for p in %s; do command -v "$p" >/dev/null 2>&1 && exec "$p" "$@"; done; '
-    'echo "no Python interpreter found on the target (tried: %s)" >&2; exit 127'
+    "printf '%%s\\n' %s >&2; exit 127"
 )
 
 _controller_pid = os.getpid()
@@ -111,8 +113,9 @@ def python_path(interpreter: Optional[str], fallback: List[str]) -> List[str]:
     """
     value = (interpreter or "auto").strip()
     if value.startswith("auto"):
-        names = " ".join(shlex.quote(name) for name in fallback)
-        return ["/bin/sh", "-c", _DISCOVERY_SCRIPT % (names, names.replace("'", "")), "sh"]
+        names = " ".join(shlex.quote(str(name)) for name in fallback)
+        message = "no Python interpreter found on the target (tried: %s)" % " ".join(str(n) for n in fallback)
+        return ["/bin/sh", "-c", _DISCOVERY_SCRIPT % (names, shlex.quote(message)), "sh"]
     return shlex.split(value)
 
 
@@ -122,6 +125,16 @@ def is_discovery(interpreter: Optional[str]) -> bool:
 
 # Command-line flags whose next argument is a secret (kubectl_args).
 SECRET_FLAGS = frozenset(("--password", "--token"))
+
+
+def secret(value: Any) -> Any:
+    """`value` as a mitogen.core.Secret: never shown by str()/repr(), and
+    masked in every log line of each process that handles it."""
+    if value is None or value == "":
+        return value
+    import mitogen.core
+
+    return mitogen.core.Secret(str(value))
 
 
 def _mask_flag_values(args: List[Any]) -> List[Any]:
@@ -216,7 +229,7 @@ class Settings:
             hostname=self.option("host") or pc.remote_addr,
             port=to_int(self.option("port") or getattr(pc, "port", None)),
             username=self.remote_user(),
-            password=self.option("password") or getattr(pc, "password", None),
+            password=secret(self.option("password") or getattr(pc, "password", None)),
             identity_file=self.option("private_key_file") or getattr(pc, "private_key_file", None),
             ssh_path=self.option("ssh_executable") or "ssh",
             # Vanilla's timeout bounds ssh's own connection set-up; the
@@ -260,7 +273,7 @@ class Settings:
         flags = self.become_option("become_flags")
         if flags is None:
             flags = self.var("ansible_become_flags") or ""
-        kwargs = dict(self.common_kwargs(), username=user, password=password)
+        kwargs = dict(self.common_kwargs(), username=user, password=secret(password))
         kwargs["%s_path" % method] = exe
         if method == "sudo":
             kwargs["sudo_args"] = sudo_args(flags)
@@ -408,7 +421,8 @@ def kubectl_args(option: Callable[[str], Any]) -> List[str]:
     out: List[str] = []
     for name, flag in _KUBECTL_FLAGS:
         if option(name):
-            out += [flag, str(option(name))]
+            value = str(option(name))
+            out += [flag, secret(value) if flag in SECRET_FLAGS else value]
     verify = option("validate_certs")
     if verify not in (None, ""):
         out.append("--insecure-skip-tls-verify=%s" % str(not to_bool(verify)).lower())

@@ -37,6 +37,7 @@ ADD_ROUTE = 104
 DEL_ROUTE = 105
 SHUTDOWN = 106
 ALLOCATE_ID = 107
+GRANT_ROUTE = 108
 CALL_SERVICE = 110
 FILE_ACK = 111
 
@@ -52,6 +53,29 @@ WRITEV_MAX = 64
 #: Payloads this large are written beside their header instead of joined to it.
 WRITEV_THRESHOLD = 16384
 DEFAULT_MAX_MESSAGE_SIZE = 128 * 1024 * 1024
+#: Largest frame a parent accepts from a child (a target is untrusted; the
+#: biggest legitimate frames are task results).  Options(max_child_message_size=).
+DEFAULT_MAX_CHILD_MESSAGE_SIZE = 64 * 1024 * 1024
+#: Decoding may build at most this many times the payload size (estimated
+#: Python object sizes) plus DECODE_SLACK: a list of empty sets must not
+#: turn one frame into gigabytes.
+DECODE_EXPANSION = 16
+DECODE_SLACK = 64 * 1024
+#: A container may hold at most this many keys (or items) with one hash
+#: value among those whose hash is not randomised (ints, floats, tuples...):
+#: colliding keys would make decoding quadratic.
+MAX_SAME_HASH = 16
+#: Control messages handled on the broker thread: largest payload accepted.
+CONTROL_LIMITS = {
+    ADD_ROUTE: 4096, DEL_ROUTE: 64, GRANT_ROUTE: 64, GET_MODULE: 1024, ALLOCATE_ID: 64,
+    FORWARD_LOG: 1024 * 1024,
+}
+#: Forwarded log records are cut to this many characters (FORWARD_LOG limit).
+MAX_LOG_TEXT = 256 * 1024
+#: Route grants (ids a child may still claim with ADD_ROUTE) kept per stream.
+MAX_GRANTS = 1024
+#: Replies trusted clients may await from one child stream at once.
+MAX_AWAITED = 65536
 # Markers written by the first stage and by the booted core; see mitogen.parent.
 STAGE1_MARKER = b'MGN:S1\n'
 READY_MARKER = b'MGN:UP\n'
@@ -110,13 +134,16 @@ class Secret(str):
     """A string (password) whose str() and repr() never reveal the value.
 
     The value stays reachable via ordinary string operations (concatenation,
-    slicing, ``.encode()``), which is what connection code uses.
+    slicing, ``.encode()``), which is what connection code uses.  Creating
+    one registers the value with register_secret(), so log lines that
+    contain it anyway (an argv built by concatenation) show '[secret]'.
     """
 
     def __new__(cls, value=''):
         # str(Secret) is '[secret]', so unwrap str subclasses explicitly.
         if isinstance(value, str):
             value = str.__str__(value)
+        register_secret(value)
         return str.__new__(cls, value)
 
     def __repr__(self):
@@ -126,6 +153,71 @@ class Secret(str):
 
     def __format__(self, spec):
         return '[secret]'
+
+
+# ---------------------------------------------------------------------------
+# Secret masking: every log record of a process that knows secrets is
+# checked for their values (passwords, tokens), whatever logger or level.
+
+MASK = '[secret]'
+#: Secret values remembered per process (more are refused, with a warning).
+MAX_SECRETS = 4096
+#: Shorter values are not masked in log text (masking 'ab' everywhere would
+#: garble every line); they stay hidden as Secret objects.
+MIN_MASKED_LEN = 4
+_secrets = set()
+_secrets_sorted = ()
+_secrets_lock = threading.Lock()
+_masking_installed = False
+
+
+def register_secret(value):
+    """Mask `value` in every log line of this process from now on."""
+    global _secrets_sorted
+    if not isinstance(value, str) or len(value) < MIN_MASKED_LEN:
+        return
+    value = str.__str__(value)
+    with _secrets_lock:
+        if value in _secrets:
+            return
+        if len(_secrets) >= MAX_SECRETS:
+            return
+        _secrets.add(value)
+        # Longest first: a secret containing another is masked whole.
+        _secrets_sorted = tuple(sorted(_secrets, key=len, reverse=True))
+        _install_masking()
+
+
+def mask_secrets(text):
+    """`text` with every registered secret value replaced by '[secret]'."""
+    if not _secrets_sorted or not isinstance(text, str):
+        return text
+    for value in _secrets_sorted:
+        if value in text:
+            text = text.replace(value, MASK)
+    return text
+
+
+def _install_masking():
+    """Wrap the log record factory once: records are formatted and masked
+    when created, so no handler (ours, Ansible's, a test's) sees a secret."""
+    global _masking_installed
+    if _masking_installed:
+        return
+    _masking_installed = True
+    previous = logging.getLogRecordFactory()
+
+    def masking_factory(*args, **kwargs):
+        record = previous(*args, **kwargs)
+        try:
+            text = record.getMessage()
+        except Exception:
+            return record
+        masked = mask_secrets(text)
+        if masked is not text and masked != text:
+            record.msg, record.args = masked, None
+        return record
+    logging.setLogRecordFactory(masking_factory)
 
 
 class Blob(bytes):
@@ -325,12 +417,25 @@ def encode(obj):
 
 
 class _Decoder(object):
-    """One decoding pass over a byte string; `router` resolves Contexts."""
+    """One decoding pass over a byte string.
 
-    def __init__(self, data, router):
+    `router` resolves Contexts (None: detached Context objects; with
+    contexts=False they are refused, as in control messages).  `budget` is
+    the estimated memory the built objects may take; decoding stops with
+    StreamError past it.
+    """
+
+    def __init__(self, data, router, budget, contexts=True):
         self.data = data
         self.pos = 0
         self.router = router
+        self.budget = budget
+        self.contexts = contexts
+
+    def charge(self, n):
+        self.budget -= n
+        if self.budget < 0:
+            raise StreamError('serialized data expands beyond the decode limit')
 
     def take(self, n):
         p = self.pos
@@ -353,13 +458,19 @@ class _Decoder(object):
         return _L.unpack(self.take(4))[0]
 
     def text(self):
-        return self.take(self.u32()).decode('utf-8', 'surrogatepass')
+        n = self.u32()
+        self.charge(n + 49)
+        return self.take(n).decode('utf-8', 'surrogatepass')
 
-    def count(self):
+    def count(self, item_cost=8):
         n = self.u32()
         if n > len(self.data) - self.pos:
             raise StreamError('serialized container length is invalid')
+        self.charge(64 + item_cost * n)
         return n
+
+    def items(self, depth):
+        return [self.decode(depth) for _ in range(self.count())]
 
     def decode(self, depth):
         if depth > MAX_DEPTH:
@@ -373,13 +484,16 @@ class _Decoder(object):
         if tag == T_NONE:
             return None
         if tag == T_TUPLE:
-            return tuple([self.decode(depth) for _ in range(self.count())])
+            return tuple(self.items(depth))
         if tag == T_LIST:
-            return [self.decode(depth) for _ in range(self.count())]
+            return self.items(depth)
         if tag == T_DICT or tag == T_KWARGS:
             d = {}
-            for _ in range(self.count()):
+            hashes = None
+            for _ in range(self.count(item_cost=40)):
                 k = self.decode(depth)
+                if type(k) is not str:
+                    hashes = _count_hash(hashes, k)
                 d[k] = self.decode(depth)
             return Kwargs(d) if tag == T_KWARGS else d
         if tag == T_TRUE:
@@ -387,19 +501,30 @@ class _Decoder(object):
         if tag == T_FALSE:
             return False
         if tag == T_BYTES:
-            return self.take(self.u32())
+            n = self.u32()
+            self.charge(n + 33)
+            return self.take(n)
         if tag == T_BLOB:
-            return self.blob(self.u32())
+            n = self.u32()
+            self.charge(n + 33)
+            return self.blob(n)
         if tag == T_FLOAT:
             return _D.unpack(self.take(8))[0]
         if tag == T_SECRET:
-            return Secret(self.text())
+            # Not registered: a peer must not fill our registry (see register_secret).
+            return str.__new__(Secret, self.text())
         if tag == T_BIGINT:
-            return int.from_bytes(self.take(self.u32()), 'big', signed=True)
-        if tag == T_SET:
-            return set([self.decode(depth) for _ in range(self.count())])
-        if tag == T_FROZENSET:
-            return frozenset([self.decode(depth) for _ in range(self.count())])
+            n = self.u32()
+            self.charge(n + 28)
+            return int.from_bytes(self.take(n), 'big', signed=True)
+        if tag == T_SET or tag == T_FROZENSET:
+            self.charge(160)   # a set takes 216 bytes even when empty
+            items = self.items(depth)
+            hashes = None
+            for item in items:
+                if type(item) is not str:
+                    hashes = _count_hash(hashes, item)
+            return set(items) if tag == T_SET else frozenset(items)
         if tag == T_CONTEXT:
             cid = _Q.unpack(self.take(8))[0]
             return self._context(cid, self.text())
@@ -414,14 +539,42 @@ class _Decoder(object):
         raise StreamError('unknown type tag %r in serialized data' % (tag,))
 
     def _context(self, cid, name):
+        if not self.contexts:
+            raise StreamError('context references are not allowed here')
         if self.router is None:
             return Context(None, cid, name or None)
-        return self.router.context_by_id(cid, name=name or None)
+        # Never register a context because a peer mentioned it: only
+        # connecting and ADD_ROUTE do that (a frame full of made-up ids
+        # would otherwise grow the router's table for good).
+        ctx = self.router.context_by_id(cid, create=False)
+        if ctx is None:
+            ctx = self.router.context_class(self.router, cid, name or None)
+        return ctx
 
 
-def decode(data, router=None):
-    """Rebuild an object from encode() output; StreamError if malformed."""
-    d = _Decoder(data, router)
+def _count_hash(hashes, key):
+    """Count keys per hash value in one container; refuse engineered
+    collisions (str and bytes hashes are randomised, others are not)."""
+    if type(key) is bytes:
+        return hashes
+    h = hash(key)
+    if hashes is None:
+        hashes = {}
+    n = hashes.get(h, 0) + 1
+    if n > MAX_SAME_HASH:
+        raise StreamError('serialized container has too many colliding keys')
+    hashes[h] = n
+    return hashes
+
+
+def decode(data, router=None, contexts=True, budget=None):
+    """Rebuild an object from encode() output; StreamError if malformed.
+
+    The objects built may take at most `budget` bytes (default:
+    DECODE_EXPANSION times the input plus DECODE_SLACK)."""
+    if budget is None:
+        budget = DECODE_EXPANSION * len(data) + DECODE_SLACK
+    d = _Decoder(data, router, budget, contexts)
     try:
         obj = d.decode(0)
     except (struct.error, UnicodeDecodeError, ValueError, TypeError, RecursionError) as e:
@@ -429,6 +582,16 @@ def decode(data, router=None):
     if d.pos != len(data):
         raise StreamError('trailing garbage after serialized data')
     return obj
+
+
+def decode_control(msg):
+    """Payload of a control message handled on the broker thread: small,
+    without context references, bounded decoded size (see CONTROL_LIMITS)."""
+    limit = CONTROL_LIMITS.get(msg.handle, 4096)
+    if len(msg.data) > limit:
+        raise StreamError('control message on handle %d of %d bytes exceeds %d'
+                          % (msg.handle, len(msg.data), limit))
+    return decode(msg.data, None, contexts=False, budget=4 * len(msg.data) + 4096)
 
 
 # ---------------------------------------------------------------------------
@@ -952,6 +1115,14 @@ class Stream(object):
         self._transmitting = False
         self.max_message_size = router.max_message_size
         self.pending_bytes = 0
+        #: Context ids routed through this stream.
+        self.routes = set()
+        #: Ids this stream's peer may still claim with ADD_ROUTE (allocated
+        #: for a context below it); see Router.grant_route().
+        self.grants = set()
+        #: (dst_id, handle) of replies a trusted client (task worker) awaits
+        #: from this child stream; only those may cross a unidirectional router.
+        self.awaited = set()
         self.rx_bytes = self.tx_bytes = 0
 
     def __repr__(self):
@@ -1306,6 +1477,8 @@ class Router(object):
     """Routes messages between local handlers and streams by context id."""
 
     max_message_size = DEFAULT_MAX_MESSAGE_SIZE
+    #: Frames larger than this from a child stream close it (children are untrusted).
+    max_child_message_size = DEFAULT_MAX_CHILD_MESSAGE_SIZE
     unidirectional = False
     context_class = Context
 
@@ -1318,12 +1491,16 @@ class Router(object):
         self._stream_by_id = {}
         self._contexts = {}
         self._respondents = {}
+        # (src_id, reply_to) of ALLOCATE_ID requests forwarded upwards for a
+        # child stream: the reply tells which id that child may claim.
+        self._alloc_pending = {}
         self.parent_stream = None
         broker.on_exit(self._on_broker_exit)
         self.add_handler(self._on_add_route, ADD_ROUTE, policy=self._route_update_policy)
         # DEL_ROUTE also comes down from the parent: "a context you may be
         # waiting on is gone" (see _propagate_down).
         self.add_handler(self._on_del_route, DEL_ROUTE, policy=lambda msg, stream: stream is not None)
+        self.add_handler(self._on_grant_route, GRANT_ROUTE, policy=self._from_parent_policy)
 
     def __repr__(self):
         return 'Router(%r)' % (self.context_id,)
@@ -1362,8 +1539,23 @@ class Router(object):
         context.router = self
         self._stream_by_id[context.context_id] = stream
         stream.remote_id = context.context_id
-        stream.routes = set([context.context_id])
+        stream.routes.add(context.context_id)
         self._propagate_up(ADD_ROUTE, (context.context_id, context.name or ''))
+
+    def grant_route(self, stream, context_id):
+        """Let the peer of `stream` claim `context_id` once with ADD_ROUTE.
+
+        Ids are granted where they are allocated: by the master for the
+        stream an ALLOCATE_ID came through, by every intermediary for the
+        stream it forwarded that request for, and along the path of a
+        via= connection (GRANT_ROUTE).  Nothing else can be claimed."""
+        if stream is None or stream is self.parent_stream:
+            return False
+        if len(stream.grants) >= MAX_GRANTS:
+            LOG.error('%r: %r holds %d unclaimed route grants, refusing more', self, stream, MAX_GRANTS)
+            return False
+        stream.grants.add(context_id)
+        return True
 
     def _propagate_up(self, handle, payload):
         if self.parent_stream is not None:
@@ -1384,25 +1576,71 @@ class Router(object):
     def _route_update_policy(self, msg, stream):
         return stream is not None and stream is not self.parent_stream
 
+    def _from_parent_policy(self, msg, stream):
+        return stream is not None and stream is self.parent_stream and has_parent_authority(msg, stream)
+
     def _on_add_route(self, msg):
         if msg.is_dead:
             return
-        target_id, name = msg.unpickle()
+        try:
+            target_id, name = decode_control(msg)
+            if type(target_id) is not int or type(name) is not str:
+                raise StreamError('bad ADD_ROUTE payload')
+        except (StreamError, ValueError, TypeError) as e:
+            LOG.error('%r: malformed ADD_ROUTE from %r: %s', self, msg.stream, e)
+            return
         stream = msg.stream
-        existing = self._stream_by_id.get(target_id)
-        if (existing is not None and existing is not stream) or target_id == self.context_id:
+        if target_id not in stream.grants:
+            # Parent ids, our own id, other children's ids and made-up ids
+            # were never granted to this stream (route hijack).
             LOG.error('%r: %r tried to claim route to %r, refused', self, stream, target_id)
             return
+        stream.grants.discard(target_id)
         self._stream_by_id[target_id] = stream
-        getattr(stream, 'routes', set()).add(target_id)
-        self.context_by_id(target_id, name=name or None)
+        stream.routes.add(target_id)
+        ctx = self.context_by_id(target_id)
+        if name and not ctx.name:
+            ctx.name = name
         self._propagate_up(ADD_ROUTE, (target_id, name))
+
+    def _on_grant_route(self, msg):
+        """A via= connection below us: its new id may come up from the
+        child stream that leads to the via context."""
+        if msg.is_dead:
+            return
+        try:
+            context_id, via_id = decode_control(msg)
+        except (StreamError, ValueError, TypeError):
+            return
+        stream = self._stream_by_id.get(via_id)
+        if type(context_id) is int and stream is not None:
+            self.grant_route(stream, context_id)
+
+    def _snoop_allocation(self, msg, in_stream, out):
+        """Remember ALLOCATE_ID requests forwarded for a child, and grant
+        the id in the reply to that child's stream (broker thread)."""
+        if in_stream is not self.parent_stream:
+            if msg.handle == ALLOCATE_ID and out is self.parent_stream and msg.reply_to not in (NO_REPLY, IS_DEAD):
+                if len(self._alloc_pending) < MAX_GRANTS:
+                    self._alloc_pending[(msg.src_id, msg.reply_to)] = in_stream
+            return
+        stream = self._alloc_pending.pop((msg.dst_id, msg.handle), None)
+        if stream is not None and stream is out and not msg.is_dead and len(msg.data) <= 64:
+            try:
+                context_id = decode(msg.data, None, contexts=False)
+            except StreamError:
+                return
+            if type(context_id) is int:
+                self.grant_route(stream, context_id)
 
     def _on_del_route(self, msg):
         if msg.is_dead:
             return
-        target_id = msg.unpickle()
-        if not isinstance(target_id, int):
+        try:
+            target_id = decode_control(msg)
+        except StreamError:
+            return
+        if type(target_id) is not int:
             return
         if msg.stream is self.parent_stream:
             # Only contexts we reach through the parent can be gone that way.
@@ -1417,7 +1655,7 @@ class Router(object):
     def _lose_route(self, target_id):
         stream = self._stream_by_id.pop(target_id, None)
         if stream is not None:
-            getattr(stream, 'routes', set()).discard(target_id)
+            stream.routes.discard(target_id)
         self._propagate_up(DEL_ROUTE, target_id)
         self._propagate_down(target_id, stream)
         self._on_context_gone(target_id, 'context %s disconnected' % (target_id,))
@@ -1432,9 +1670,17 @@ class Router(object):
             fire(ctx, 'disconnect')
 
     def _on_stream_disconnect(self, stream):
-        for target_id in list(getattr(stream, 'routes', ())):
+        for target_id in list(stream.routes):
             if self._stream_by_id.get(target_id) is stream:
                 self._lose_route(target_id)
+        if self._alloc_pending:
+            for key in [k for k, v in self._alloc_pending.items() if v is stream]:
+                del self._alloc_pending[key]
+        if stream.auth_id is not None:
+            # A trusted client went away: forget the replies it awaited.
+            for other in set(self._stream_by_id.values()):
+                if other.awaited:
+                    other.awaited = set(k for k in other.awaited if k[0] != stream.remote_id)
         if stream is self.parent_stream:
             self._on_parent_lost()
 
@@ -1462,12 +1708,31 @@ class Router(object):
             elif handle in self._handlers and not overwrite:
                 raise Error('handle %r is already registered' % (handle,))
             rid = respondent.context_id if respondent is not None else None
+            if respondent is not None and policy is None:
+                policy = self._respondent_policy(respondent)
             self._handlers[handle] = (fn, persist, policy, rid)
             if rid is not None:
                 self._respondents.setdefault(rid, set()).add(handle)
         if not self.broker.alive:
             self._kill_handler(handle, 'broker shut down')
         return handle
+
+    def _respondent_policy(self, respondent):
+        """A reply handle accepts messages only from the context it awaits
+        (and dead notices from the hops toward it, this context or its
+        parents): another target cannot answer in its place."""
+        allowed = set([respondent.context_id])
+        hop = respondent.via
+        while hop is not None:
+            allowed.add(hop.context_id)
+            hop = hop.via
+
+        def from_respondent(msg, stream):
+            if msg.src_id == respondent.context_id:
+                return True
+            return msg.is_dead and (msg.src_id in allowed or msg.src_id == self.context_id
+                                    or msg.src_id in mitogen.parent_ids)
+        return from_respondent
 
     def del_handler(self, handle):
         with self._lock:
@@ -1523,15 +1788,36 @@ class Router(object):
         if out is in_stream:
             LOG.error('%r: %r: message would loop back to its stream, dropped', self, msg)
             return
-        # Unidirectional: a child may reach its parents and trusted local
-        # clients (UNIX listener streams carry an auth_id: task workers),
-        # never another child.
-        if (self.unidirectional and in_stream is not None and in_stream is not self.parent_stream
-                and out is not self.parent_stream and in_stream.auth_id is None and out.auth_id is None):
-            LOG.error('%r: unidirectional mode refuses %r from %r to %r', self, msg, in_stream, out)
-            self._refuse(msg, 'unidirectional routing refused message')
+        if in_stream is not None and (self._alloc_pending or msg.handle == ALLOCATE_ID):
+            self._snoop_allocation(msg, in_stream, out)
+        if self.unidirectional and in_stream is not None and out is not self.parent_stream \
+                and in_stream is not self.parent_stream and not self._unidirectional_allows(msg, in_stream, out):
             return
         out.send(msg)
+
+    def _unidirectional_allows(self, msg, in_stream, out):
+        """Unidirectional: a child reaches its parents only; trusted local
+        clients (UNIX listener streams carry an auth_id: task workers) reach
+        children, and a child answers a client only where that client
+        awaits a reply from it."""
+        if in_stream.auth_id is not None:
+            if out.auth_id is None and msg.reply_to not in (NO_REPLY, IS_DEAD):
+                if len(out.awaited) >= MAX_AWAITED:
+                    LOG.error('%r: %r awaits too many replies from %r', self, in_stream, out)
+                    self._refuse(msg, 'too many replies awaited')
+                    return False
+                out.awaited.add((msg.src_id, msg.reply_to))
+            return True
+        if out.auth_id is not None:
+            key = (msg.dst_id, msg.handle)
+            if key in in_stream.awaited:
+                in_stream.awaited.discard(key)
+                return True
+            LOG.error('%r: %r sent %r, which no client awaits from it, dropped', self, in_stream, msg)
+            return False
+        LOG.error('%r: unidirectional mode refuses %r from %r to %r', self, msg, in_stream, out)
+        self._refuse(msg, 'unidirectional routing refused message')
+        return False
 
     def _deliver(self, msg, in_stream):
         entry = self._handlers.get(msg.handle)
@@ -1706,8 +1992,10 @@ class LogForwarder(logging.Handler):
             return
         self._busy.on = True
         try:
-            msg = self.format(record) if record.exc_info else record.getMessage()
-            self.router.route(Message.pickled((record.name, record.levelno, msg),
+            msg = mask_secrets(self.format(record) if record.exc_info else record.getMessage())
+            if len(msg) > MAX_LOG_TEXT:
+                msg = msg[:MAX_LOG_TEXT] + ' [... %d characters cut]' % (len(msg) - MAX_LOG_TEXT,)
+            self.router.route(Message.pickled((str(record.name)[:200], int(record.levelno), msg),
                                               dst_id=0, handle=FORWARD_LOG))
         except Exception:
             pass
@@ -1742,7 +2030,12 @@ class Dispatcher(object):
         return getattr(obj, func)
 
     def _run(self, msg):
-        chain_id, modname, klass, func, args, kwargs = msg.unpickle(throw=False)
+        try:
+            chain_id, modname, klass, func, args, kwargs = _call_fields(msg.unpickle(throw=False))
+        except Exception as e:
+            # A malformed call is the caller's error, never the end of us.
+            LOG.error('malformed CALL_FUNCTION from %r: %s', msg.src_id, e)
+            return CallError(e)
         if chain_id is not None and chain_id in self._chain_errors:
             return self._chain_errors[chain_id]
         try:
@@ -1770,6 +2063,22 @@ class Dispatcher(object):
             except TypeError as e:
                 reply = Message.pickled(CallError(e))
             msg.reply(reply)
+
+
+def _call_fields(obj):
+    """Validate a CALL_FUNCTION payload: (chain_id, module, class, function, args, kwargs)."""
+    if type(obj) is not tuple or len(obj) != 6:
+        raise StreamError('CALL_FUNCTION payload is not a 6-tuple')
+    chain_id, modname, klass, func, args, kwargs = obj
+    if not (chain_id is None or type(chain_id) is str):
+        raise StreamError('CALL_FUNCTION chain id must be a string')
+    if type(modname) is not str or type(func) is not str or not (klass is None or type(klass) is str):
+        raise StreamError('CALL_FUNCTION names must be strings')
+    if type(args) not in (tuple, list) or not isinstance(kwargs, dict):
+        raise StreamError('CALL_FUNCTION arguments are malformed')
+    if not all(type(k) is str for k in kwargs):
+        raise StreamError('CALL_FUNCTION keyword names must be strings')
+    return chain_id, modname, klass, func, tuple(args), dict(kwargs)
 
 
 class ExternalContext(object):
@@ -1862,6 +2171,28 @@ def _signal_descendants(signum):
             pass
 
 
+_exit_lock = threading.Lock()
+_exit_hooks = []
+
+
+def register_exit_hook(func):
+    """Run func() when this child exits.  Children end with os._exit(),
+    which skips atexit; code that leaves files behind (on-disk module
+    bundles) registers their removal here."""
+    _exit_hooks.append(func)
+
+
+def _exit_process(status=0):
+    """End a child after its exit hooks ran (once, whichever thread is first)."""
+    if _exit_lock.acquire(False):
+        for func in reversed(_exit_hooks):
+            try:
+                func()
+            except Exception:
+                pass
+    os._exit(status)
+
+
 def _exit_soon(econtext):
     """Parent is gone: stop what we started, give the main thread a moment,
     then leave regardless."""
@@ -1872,7 +2203,7 @@ def _exit_soon(econtext):
     def killer():
         time.sleep(grace)
         _signal_descendants(signal.SIGKILL)
-        os._exit(0)
+        _exit_process(0)
     t = threading.Thread(target=killer, name='mitogen.exit', daemon=True)
     t.start()
 
@@ -1933,7 +2264,7 @@ def run_child(econtext):
             sys.stderr.flush()
         except Exception:
             pass
-        os._exit(0)
+        _exit_process(0)
 
 
 def _child_main(config_bytes, core_z):

@@ -84,6 +84,7 @@ class Connection(mitogen.parent.Connection):
         mitogen.core.set_cloexec(rfd)
         mitogen.core.set_cloexec(wfd)
         stream = mitogen.core.Stream(self.router, rfd, wfd, remote_id=context_id, name=name)
+        stream.max_message_size = self.options.max_child_message_size
         self.router.register(context, stream)
         reaper = mitogen.parent.Reaper(self.router.broker, pid, name)
         mitogen.core.listen(stream, 'disconnect', reaper.start)

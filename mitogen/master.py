@@ -5,6 +5,7 @@ lack; ModuleResponder answers with LOAD_MODULE messages, preloading the
 dependencies it finds by scanning bytecode, within the requested module's
 top-level package.  FORWARD_LOG records from any child are re-emitted here.
 """
+import collections
 import dis
 import importlib.util
 import logging
@@ -88,6 +89,11 @@ class ModuleResponder(object):
         self.get_module_count = 0
         self.good_load_module_count = 0
         self.good_load_module_size = 0
+        # Finding, reading and compiling sources is slow: done by a thread of
+        # our own, never on the broker thread that serves every other stream.
+        self._queue = collections.deque()
+        self._queue_cond = threading.Condition()
+        self._thread = None
         router.add_handler(self._on_get_module, mitogen.core.GET_MODULE, policy=self._from_child)
 
     def whitelist_prefix(self, name: str) -> None:
@@ -121,6 +127,10 @@ class ModuleResponder(object):
             path = getattr(mod, '__file__', None)
             is_pkg = hasattr(mod, '__path__')
             loader = getattr(mod, '__loader__', None)
+        elif '.' in fullname and fullname.rpartition('.')[0] not in sys.modules:
+            # find_spec() would import the parent package: a child's request
+            # must never make us run a module's code.
+            return None, None, False
         else:
             try:
                 spec = importlib.util.find_spec(fullname)
@@ -194,10 +204,50 @@ class ModuleResponder(object):
             todo.extend(rtup[4])
         return [seen[n] for n in sorted(seen)]
 
+    #: GET_MODULE requests queued at most (more are answered negatively).
+    max_queued = 10000
+
     def _on_get_module(self, msg):
+        """Broker thread: validate the (small) request and queue it."""
         if msg.is_dead:
             return
-        fullname = msg.unpickle()
+        try:
+            fullname = mitogen.core.decode_control(msg)
+        except mitogen.core.StreamError as e:
+            LOG.error('%r: bad GET_MODULE from %r: %s', self, msg.src_id, e)
+            return
+        if type(fullname) is not str or not all(part.isidentifier() for part in fullname.split('.')):
+            LOG.error('%r: bad module name in GET_MODULE from %r', self, msg.src_id)
+            return
+        with self._queue_cond:
+            if len(self._queue) >= self.max_queued:
+                LOG.error('%r: too many GET_MODULE requests queued, refusing %r', self, fullname)
+                full = True
+            else:
+                full = False
+                self._queue.append((msg, fullname))
+                self._queue_cond.notify()
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._serve, name='mitogen.responder', daemon=True)
+                    self._thread.start()
+        if full:
+            self._send(msg.stream, msg.src_id, self._negative(fullname))
+
+    def _serve(self):
+        while True:
+            with self._queue_cond:
+                while not self._queue:
+                    self._queue_cond.wait()
+                msg, fullname = self._queue.popleft()
+            if msg.stream is not None and msg.stream.closed:
+                continue
+            try:
+                self._respond(msg, fullname)
+            except Exception:
+                LOG.exception('%r: serving %r failed', self, fullname)
+                self._send(msg.stream, msg.src_id, self._negative(fullname))
+
+    def _respond(self, msg, fullname):
         self.get_module_count += 1
         with self._lock:
             tup = self._build(fullname)
@@ -227,10 +277,13 @@ class LogForwardReceiver(object):
         if msg.is_dead:
             return
         try:
-            origin, level, text = msg.unpickle()
+            origin, level, text = mitogen.core.decode_control(msg)
+            if type(origin) is not str or type(level) is not int or type(text) is not str:
+                raise mitogen.core.StreamError('bad field types')
         except Exception:
             LOG.error('malformed FORWARD_LOG message from %r', msg.src_id)
             return
+        level = min(max(level, logging.DEBUG), logging.CRITICAL)
         ctx = self.router.context_by_id(msg.src_id, create=False)
         name = (ctx.name if ctx is not None and ctx.name else str(msg.src_id))
         logger = logging.getLogger('mitogen.ctx.%s' % (name,))

@@ -159,6 +159,42 @@ def shell_join(argv: List[str]) -> str:
     return ' '.join(shlex.quote(a) for a in argv)
 
 
+#: Command-line flags whose value is a secret (kubectl --token, ...), as
+#: `--flag value` or `--flag=value`.
+SECRET_FLAGS = ('--token', '--password', '--passwd', '--client-key-data', '--auth-token', '--become-pass')
+
+
+def _secret_flag_value(args, i):
+    """The secret carried by args[i] (or by args[i] with args[i-1]), or None."""
+    arg = args[i]
+    if not isinstance(arg, str):
+        return None
+    flag, eq, value = arg.partition('=')
+    if eq and flag in SECRET_FLAGS:
+        return value
+    if i and args[i - 1] in SECRET_FLAGS:
+        return arg
+    return None
+
+
+def mask_argv(argv: List[Any]) -> List[Any]:
+    """Copy of argv with the values of SECRET_FLAGS replaced by '[secret]'."""
+    out = list(argv)
+    for i in range(len(out)):
+        value = _secret_flag_value(argv, i)
+        if value is not None:
+            out[i] = out[i][:len(out[i]) - len(value)] + mitogen.core.MASK
+    return out
+
+
+def register_argv_secrets(argv: List[Any]) -> None:
+    """Mask the values of SECRET_FLAGS found in argv in every later log line."""
+    for i in range(len(argv)):
+        value = _secret_flag_value(argv, i)
+        if value:
+            mitogen.core.register_secret(value)
+
+
 def _wait_fds(readers, writers, timeout):
     """poll() wrapper returning (readable, writable); unlike select() it takes fds >= 1024."""
     poller = select.poll()
@@ -190,8 +226,11 @@ class Options(object):
 
     def __init__(self, max_message_size=None, name=None, remote_name=None, python_path=None,
                  debug=False, connect_timeout=None, profiling=False, unidirectional=False,
-                 context_id=None, password=None, log_level=None):
+                 context_id=None, password=None, log_level=None, max_child_message_size=None):
         self.max_message_size = max_message_size or mitogen.core.DEFAULT_MAX_MESSAGE_SIZE
+        #: Largest frame accepted from the child (it is untrusted).
+        self.max_child_message_size = min(
+            self.max_message_size, max_child_message_size or mitogen.core.DEFAULT_MAX_CHILD_MESSAGE_SIZE)
         self.name = name
         self.remote_name = remote_name
         if isinstance(python_path, str):
@@ -297,7 +336,9 @@ class Connection(object):
 
     def spawn(self) -> None:
         argv = self.get_argv()
-        LOG.debug('%s: spawning %r', self.__class__.__module__, argv[:-1] + ['...'])
+        register_argv_secrets(argv)
+        LOG.debug('%s: spawning %s', self.__class__.__module__,
+                  mitogen.core.mask_secrets(repr(mask_argv(argv[:-1]) + ['...'])))
         close_after = []
         if self.stdio_over_tty:
             master, slave = pty.openpty()
@@ -477,7 +518,7 @@ class Connection(object):
         context.name = name
         stream = mitogen.core.Stream(self.router, self._transport_r, self._transport_w,
                                      remote_id=context_id, name=name)
-        stream.max_message_size = self.options.max_message_size
+        stream.max_message_size = self.options.max_child_message_size
         self.router.register(context, stream)
         diag_stream = None
         if self._diag_fd is not None:
@@ -633,7 +674,13 @@ class ModuleForwarder(object):
     def _on_get_module(self, msg):
         if msg.is_dead:
             return
-        fullname = msg.unpickle()
+        try:
+            fullname = mitogen.core.decode_control(msg)
+        except StreamError as e:
+            LOG.error('%r: bad GET_MODULE from %r: %s', self, msg.src_id, e)
+            return
+        if type(fullname) is not str:
+            return
         stream = msg.stream
         dst = msg.src_id
         self.importer.request(fullname, callback=lambda tup: self._send(stream, dst, tup))
@@ -669,8 +716,30 @@ def allocate_id(router) -> int:
 
 
 def _on_allocate_id(msg):
-    if not msg.is_dead:
-        msg.reply(allocate_id(msg.router))
+    """Master: a context below us starts a child.  The new id may be
+    claimed (ADD_ROUTE) only through the stream the request came on."""
+    if msg.is_dead:
+        return
+    context_id = allocate_id(msg.router)
+    if msg.stream is not None and not msg.router.grant_route(msg.stream, context_id):
+        msg.reply(mitogen.core.CallError('too many unclaimed context ids'))
+        return
+    msg.reply(context_id)
+
+
+def grant_via_path(router, via: Context, context_id: int) -> None:
+    """A child of `via` will be `context_id`: let it be routed on the way.
+
+    Our own stream toward `via` gets the grant here; each context between
+    us and `via` (via.via, ...) gets a GRANT_ROUTE naming the stream toward
+    `via`.  The grants travel ahead of the connect call on the same
+    streams, so they arrive before the child's ADD_ROUTE comes back."""
+    router.grant_route(router._stream_by_id.get(via.context_id), context_id)
+    hop = via.via
+    while hop is not None:
+        router.route(Message.pickled((context_id, via.context_id), dst_id=hop.context_id,
+                                     handle=mitogen.core.GRANT_ROUTE))
+        hop = hop.via
 
 
 def install_master_handlers(router):
@@ -700,6 +769,7 @@ def connect_context(router, method_name: str, name: Optional[str] = None, via: O
         return _connect_via(router, via, method_name, name, kwargs)
     module = import_method(method_name)
     kwargs.setdefault('max_message_size', router.max_message_size)
+    kwargs.setdefault('max_child_message_size', router.max_child_message_size)
     kwargs.setdefault('unidirectional', router.unidirectional)
     kwargs.setdefault('profiling', getattr(router, 'profiling', False))
     try:
@@ -721,6 +791,7 @@ _VIA_ERRORS = dict(('%s.%s' % (cls.__module__, cls.__qualname__), cls) for cls i
 
 def _connect_via(router, via, method_name, name, kwargs):
     context_id = allocate_id(router)
+    grant_via_path(router, via, context_id)
     kwargs = Kwargs(kwargs, context_id=context_id)
     try:
         name = via.call(_remote_connect, method_name, name, kwargs)

@@ -13,6 +13,7 @@ import os
 import sys
 import tempfile
 import threading
+import time
 from typing import Any, BinaryIO, Dict, Iterable, Iterator, Optional
 
 import mitogen
@@ -64,6 +65,15 @@ def arg_spec(spec: Dict[str, Any]):
     """Declare the types of keyword arguments; calls with other types are refused."""
     def decorator(func):
         func.mitogen_service__arg_spec = spec
+        return func
+    return decorator
+
+
+def takes_msg():
+    """The method also receives the calling message as `msg=` (who asked:
+    msg.src_id, authenticated by the routers on the way)."""
+    def decorator(func):
+        func.mitogen_service__takes_msg = True
         return func
     return decorator
 
@@ -130,12 +140,18 @@ class Pool(object):
                 raise mitogen.core.Error('service %r already registered' % (service.name,))
             self._services[service.name] = service
 
-    def get_service(self, name: str) -> Service:
-        """Return the registered service, activating Service subclasses on demand."""
+    def get_service(self, name: str, msg: Optional[Message] = None) -> Service:
+        """Return the registered service, activating Service subclasses on demand.
+
+        On-demand activation imports a module: only this context and its
+        parents (`msg` with parent authority) may cause that; any other
+        caller reaches registered services only."""
         with self._lock:
             service = self._services.get(name)
             if service is not None:
                 return service
+            if not isinstance(name, str) or (msg is not None and not mitogen.core.has_parent_authority(msg)):
+                raise mitogen.core.Error('no such service: %r' % (name,))
             modname, _, clsname = name.rpartition('.')
             try:
                 __import__(modname)
@@ -149,9 +165,15 @@ class Pool(object):
             return service
 
     def _invoke(self, msg):
-        name, method_name, kwargs = msg.unpickle(throw=False)
-        service = self.get_service(name)
-        method = getattr(service, method_name, None)
+        payload = msg.unpickle(throw=False)
+        if type(payload) is not tuple or len(payload) != 3:
+            raise mitogen.core.Error('malformed CALL_SERVICE message')
+        name, method_name, kwargs = payload
+        if not (isinstance(name, str) and isinstance(method_name, str) and isinstance(kwargs, dict)
+                and all(isinstance(k, str) for k in kwargs)):
+            raise mitogen.core.Error('malformed CALL_SERVICE message')
+        service = self.get_service(name, msg)
+        method = getattr(service, method_name, None) if not method_name.startswith('_') else None
         policy = getattr(method, 'mitogen_service__policy', None)
         if method is None or policy is None:
             raise mitogen.core.Error('%s.%s is not exposed' % (name, method_name))
@@ -162,6 +184,8 @@ class Pool(object):
             for key, value in kwargs.items():
                 if key not in spec or not isinstance(value, spec[key]):
                     raise mitogen.core.Error('%s.%s: bad argument %r' % (name, method_name, key))
+        if getattr(method, 'mitogen_service__takes_msg', False):
+            kwargs = dict(kwargs, msg=msg)
         return method, method(**kwargs)
 
     def _dispatch(self, msg):
@@ -243,25 +267,70 @@ class FileService(Service):
 
     def __init__(self, router):
         super().__init__(router)
-        self._paths = set()
+        # realpath -> {context id (None: any context): registration count}
+        self._paths = {}
         self._prefixes = []
         self._windows = {}
         self._lock = threading.Lock()
+        self._watched = set()
         self._ack_handle = router.add_handler(self._on_ack)
 
     @expose(AllowParents())
-    @arg_spec({'path': str})
-    def register(self, path: str) -> None:
-        self._paths.add(os.path.realpath(path))
+    @arg_spec({'path': str, 'context': mitogen.core.Context})
+    def register(self, path: str, context: Optional[mitogen.core.Context] = None) -> None:
+        """Serve `path` to `context` (None: to any context) until unregister().
+
+        Registrations for a context are counted (one per unregister()) and
+        dropped when the context disconnects."""
+        key = None if context is None else context.context_id
+        with self._lock:
+            grants = self._paths.setdefault(os.path.realpath(path), {})
+            grants[key] = grants.get(key, 0) + 1
+            watch = key is not None and key not in self._watched
+            if watch:
+                self._watched.add(key)
+        if watch:
+            ctx = self.router.context_by_id(key, create=False)
+            if ctx is not None:
+                mitogen.core.listen(ctx, 'disconnect', lambda: self._forget_context(key))
+
+    @expose(AllowParents())
+    @arg_spec({'path': str, 'context': mitogen.core.Context})
+    def unregister(self, path: str, context: Optional[mitogen.core.Context] = None) -> None:
+        """Undo one register(path, context)."""
+        key = None if context is None else context.context_id
+        real = os.path.realpath(path)
+        with self._lock:
+            grants = self._paths.get(real, {})
+            if grants.get(key, 0) > 1:
+                grants[key] -= 1
+            else:
+                grants.pop(key, None)
+            if not grants:
+                self._paths.pop(real, None)
+
+    def _forget_context(self, context_id):
+        with self._lock:
+            self._watched.discard(context_id)
+            for real in list(self._paths):
+                grants = self._paths[real]
+                grants.pop(context_id, None)
+                if not grants:
+                    del self._paths[real]
 
     @expose(AllowParents())
     @arg_spec({'path': str})
     def register_prefix(self, path: str) -> None:
+        """Serve every file under directory `path` to any context."""
         self._prefixes.append(os.path.realpath(path).rstrip(os.sep) + os.sep)
 
-    def _allowed(self, path):
+    def _allowed(self, path, context_id):
         real = os.path.realpath(path)
-        return real in self._paths or any(real.startswith(p) for p in self._prefixes)
+        with self._lock:
+            grants = self._paths.get(real)
+            if grants and (None in grants or context_id in grants):
+                return True
+        return any(real.startswith(p) for p in self._prefixes)
 
     def _window_for(self, stream):
         with self._lock:
@@ -276,15 +345,30 @@ class FileService(Service):
             return
         stream = self.router.stream_by_id(msg.src_id)
         window = self._windows.get(stream)
-        if window is not None:
-            window.release(msg.unpickle())
+        if window is None:
+            return
+        try:
+            n = mitogen.core.decode_control(msg)
+        except mitogen.core.StreamError:
+            return
+        if type(n) is int:
+            window.release(n)
 
     @expose(AllowAny())
+    @takes_msg()
     @arg_spec({'path': str, 'sender': Sender})
-    def fetch(self, path: str, sender: Sender) -> dict:
-        """Start sending path to sender; returns metadata (and small files inline)."""
-        if not self._allowed(path):
+    def fetch(self, path: str, sender: Sender, msg: Message) -> dict:
+        """Start sending path to sender; returns metadata (and small files inline).
+
+        The data goes only to the caller itself (`sender` must be one of
+        its own handles), and only if the path was registered for it: no
+        context can make us send to a third one."""
+        if sender.context.context_id != msg.src_id:
+            raise mitogen.core.Error('FileService.fetch: sender must belong to the caller')
+        if not self._allowed(path, msg.src_id):
             raise mitogen.core.Error('path is not registered with FileService: %r' % (path,))
+        sender = Sender(self.router.context_by_id(msg.src_id, create=False)
+                        or mitogen.core.Context(self.router, msg.src_id), sender.dst_handle)
         fp = open(path, 'rb')
         st = os.fstat(fp.fileno())
         meta = {'size': st.st_size, 'mode': st.st_mode, 'mtime': st.st_mtime, 'data': None, 'sha1': None,
@@ -295,13 +379,13 @@ class FileService(Service):
             meta.update(size=len(data), data=Blob(data), sha1=hashlib.sha1(data).hexdigest())
             return meta
         meta['ack'] = Sender(self.router.myself(), self._ack_handle)
-        stream = self.router.stream_by_id(sender.context.context_id)
-        t = threading.Thread(target=self._stream_file, args=(fp, sender, self._window_for(stream)),
+        stream = self.router.stream_by_id(msg.src_id)
+        t = threading.Thread(target=self._stream_file, args=(fp, sender, self._window_for(stream), stream),
                              name='mitogen.file', daemon=True)
         t.start()
         return meta
 
-    def _stream_file(self, fp, sender, window):
+    def _stream_file(self, fp, sender, window, stream):
         digest = hashlib.sha1()
         try:
             with fp:
@@ -311,6 +395,10 @@ class FileService(Service):
                         break
                     digest.update(chunk)
                     window.acquire(len(chunk))
+                    # Acks are the receiver's word; what it has not read
+                    # stays queued here, so that is bounded too.
+                    while stream is not None and stream.pending_bytes > WINDOW_SIZE and not stream.closed:
+                        time.sleep(0.005)
                     sender.send(chunk)   # bytes: Blob(chunk) would copy it once more
             sender.send(('done', digest.hexdigest()))
         except Exception as e:
@@ -373,6 +461,8 @@ def replacing_file(dest: str) -> Iterator[BinaryIO]:
     try:
         with os.fdopen(fd, 'wb') as fp:
             yield fp
+            fp.flush()
+            os.fsync(fp.fileno())   # a crash after rename() must not leave an empty dest
         os.rename(tmp, dest)
         done = True
     finally:

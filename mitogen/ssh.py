@@ -81,7 +81,8 @@ def build_ssh_argv(opts: Options, remote_command: str) -> list:
     argv += HOST_KEY_OPTIONS[opts.check_host_keys]
     # ssh's own TCP connect timeout; the overall deadline is ours.
     argv += ['-o', 'ConnectTimeout=%d' % max(1, int(opts.connect_timeout))]
-    argv += [opts.hostname, remote_command]
+    # '--': a host name starting with '-' is a host name, never an option.
+    argv += ['--', opts.hostname, remote_command]
     return argv
 
 

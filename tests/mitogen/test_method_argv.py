@@ -20,7 +20,7 @@ def test_ssh_minimal():
     assert ssh_argv(hostname='h') == [
         'ssh', '-o', 'LogLevel=ERROR', '-o', 'Compression=yes',
         '-o', 'ServerAliveInterval=15', '-o', 'ServerAliveCountMax=3', '-o', 'BatchMode=yes',
-        '-o', 'StrictHostKeyChecking=yes', '-o', 'ConnectTimeout=30', 'h', 'CMD']
+        '-o', 'StrictHostKeyChecking=yes', '-o', 'ConnectTimeout=30', '--', 'h', 'CMD']
 
 
 def test_ssh_everything():
@@ -31,7 +31,7 @@ def test_ssh_everything():
         '/opt/ssh', '-o', 'ProxyJump=j', '-vv', '-l', 'u', '-p', '2222', '-i', '/k', '-o', 'IdentitiesOnly=yes',
         '-o', 'ServerAliveInterval=5', '-o', 'ServerAliveCountMax=7', '-o', 'BatchMode=yes',
         '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
-        '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'ConnectTimeout=4', 'h', 'CMD']
+        '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'ConnectTimeout=4', '--', 'h', 'CMD']
 
 
 def test_ssh_password_allows_prompts_and_skips_keys():
@@ -40,7 +40,7 @@ def test_ssh_password_allows_prompts_and_skips_keys():
     assert argv[argv.index('-o', 4):] == [
         '-o', 'BatchMode=no', '-o', 'PreferredAuthentications=keyboard-interactive,password',
         '-o', 'PubkeyAuthentication=no', '-o', 'StrictHostKeyChecking=accept-new',
-        '-o', 'ConnectTimeout=30', 'h', 'CMD']
+        '-o', 'ConnectTimeout=30', '--', 'h', 'CMD']
     assert 'ServerAliveInterval=0' not in ' '.join(argv)
 
 

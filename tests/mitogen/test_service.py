@@ -134,7 +134,7 @@ def test_interrupted_transfer_cleanup_in_surviving_child(router, file_service, t
     outdir.mkdir()
     orig = mitogen.service.FileService._stream_file
 
-    def broken_stream(self, fp, sender, window):
+    def broken_stream(self, fp, sender, window, stream=None):
         sender.send(mitogen.core.Blob(fp.read(200000)))
         sender.send(('error', 'disk on fire'))
         fp.close()
