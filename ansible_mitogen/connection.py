@@ -43,14 +43,29 @@ CONTEXT_SERVICE = "ansible_mitogen.services.ContextService"
 MODULE_CACHE_SERVICE = "ansible_mitogen.services.ModuleCacheService"
 
 
+# Longest wait (s) for the multiplexer to shut a reset connection down: it
+# waits up to 30 s per context of the reset stack (docs/troubleshooting.md).
+RESET_TIMEOUT = 120.0
+
+
 class Binding:
     """The worker's handle on its multiplexer's services."""
 
     def __init__(self, parent: Any) -> None:
         self.parent = parent
 
-    def call(self, service: str, method: str, **kwargs: Any) -> Any:
-        return self.parent.call_service(service, method, **kwargs)
+    def call(self, service: str, method: str, timeout: Optional[float] = None, **kwargs: Any) -> Any:
+        if timeout is None:
+            return self.parent.call_service(service, method, **kwargs)
+        import mitogen.core
+
+        msg = mitogen.core.Message.pickled((service, method, mitogen.core.Kwargs(kwargs)),
+                                           handle=mitogen.core.CALL_SERVICE)
+        recv = self.parent.send_async(msg)
+        try:
+            return recv.get(timeout=timeout).unpickle()
+        finally:
+            self.parent.router.del_handler(recv.handle)
 
     def get_context(self, stack: List[Hop], init_kwargs: Dict[str, Any]) -> Dict[str, Any]:
         return self.call(CONTEXT_SERVICE, "get", stack=stack, init_kwargs=init_kwargs)
@@ -62,7 +77,7 @@ class Binding:
         mitogen.service.call_service_no_reply(self.parent, CONTEXT_SERVICE, "put", context=context)
 
     def reset(self, stack: List[Hop]) -> bool:
-        return self.call(CONTEXT_SERVICE, "reset", stack=stack)
+        return self.call(CONTEXT_SERVICE, "reset", timeout=RESET_TIMEOUT, stack=stack)
 
     def register_file(self, path: str, context: Any = None) -> None:
         """Let `context` pull `path` from the multiplexer's FileService (until unregister_file)."""
@@ -325,8 +340,11 @@ class Connection(ConnectionBase):
         from ansible_mitogen import target
 
         emulate_tty = bool(not in_data and sudoable and self.login_method == "ssh" and self._option("use_tty") is not False)
+        # vanilla ssh hands the line to the remote user's login shell
+        shell = target.runner.LOGIN_SHELL if self.login_method == "ssh" else None
         rc, stdout, stderr = self.get_chain(use_login=not sudoable).call(
-            target.exec_command, cmd, in_data=in_data or b"", chdir=self.get_default_cwd(), emulate_tty=emulate_tty
+            target.exec_command, cmd, in_data=in_data or b"", chdir=self.get_default_cwd(), shell=shell,
+            emulate_tty=emulate_tty,
         )
         return rc, _as_bytes(stdout), _as_bytes(stderr)
 
@@ -416,7 +434,9 @@ class Connection(ConnectionBase):
         try:
             self.get_binding().reset(stack)
         except Exception as exc:
-            display.vvvv("ansible_mitogen: reset failed: %s" % exc)
+            # the next task connects afresh either way (a stuck old context
+            # is the multiplexer's to reap)
+            display.warning("ansible_mitogen: reset of %s failed: %s" % (self._inventory_name(), exc))
         self._mitogen_stack = None
 
 

@@ -222,8 +222,6 @@ class ActionModuleMixin(object):
         Over ssh, vanilla allocates a TTY (``-tt``) when no stdin is sent,
         which merges stderr into stdout with CRLF line ends: we emulate that.
         """
-        if executable is None:
-            executable = self._play_context.executable
         if executable:
             self._connection._shell.executable = executable
         emulate_tty = (not in_data and sudoable
@@ -242,13 +240,32 @@ class ActionModuleMixin(object):
         self._mitogen_trace('call', target.exec_command)
         rc, stdout, stderr = chain.call(
             target.exec_command, cmd=to_text(cmd), in_data=to_bytes(in_data or b''),
-            chdir=chdir, shell=executable or None, emulate_tty=emulate_tty)
+            chdir=chdir, shell=self._mitogen_command_shell(executable, sudoable), emulate_tty=emulate_tty)
         if process_result is not None:  # ansible-core >= 2.21 (non-Python module wrappers)
             rc, stdout, stderr = process_result(rc, stdout, stderr)
         out = self._strip_success_message(to_text(stdout, errors=encoding_errors))
         err = to_text(stderr, errors=encoding_errors)
         return dict(rc=0 if rc is None else rc, stdout=out, stdout_lines=out.splitlines(),
                     stderr=err, stderr_lines=err.splitlines())
+
+    def _mitogen_command_shell(self, executable, sudoable: bool) -> str:
+        """The shell vanilla's command line ends up running `cmd` with.
+
+        Vanilla prefixes ``EXECUTABLE -c`` (the play's executable, /bin/sh,
+        unless the caller passed one) and hands the line to the remote
+        user's login shell over ssh.  `raw` passes executable=False: then
+        the login shell itself runs the command, unless become wraps it in
+        ``sudo ... SHELL -c`` (the shell plugin's executable).  The local
+        connection always runs lines with /bin/sh.
+        """
+        if executable:
+            return executable
+        if executable is None:
+            return self._play_context.executable or C.DEFAULT_EXECUTABLE
+        become_applies = sudoable and self._connection.context is not self._connection.login_context
+        if become_applies or _transport_name(self._connection) not in TTY_TRANSPORTS:
+            return self._connection._shell.executable or C.DEFAULT_EXECUTABLE
+        return runner.LOGIN_SHELL
 
     def _mitogen_may_run_without_python(self) -> bool:
         """`raw` over ssh is how Python gets installed: it must not need it."""

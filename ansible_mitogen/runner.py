@@ -27,7 +27,9 @@ import json
 import linecache
 import os
 import pickle
+import pwd
 import runpy
+import shlex
 import shutil
 import signal
 import subprocess
@@ -671,14 +673,17 @@ def exec_command(cmd, in_data=b'', chdir=None, shell=None, emulate_tty=False,
                  env=None):
     """Run a command as vanilla's connection plugins would; (rc, stdout, stderr).
 
-    `cmd` is a shell string (run with `shell`, default /bin/sh) or an argv
-    list.  With `emulate_tty`, stderr is merged into stdout and line endings
-    become CRLF, which is what a remote command run under ``ssh -tt`` returns.
+    `cmd` is a shell string or an argv list.  A string runs as
+    ``SHELL -c cmd``: `shell` is a path (default /bin/sh), an argv prefix
+    (``/bin/bash -l``), or LOGIN_SHELL for the user's shell from the password
+    database (what sshd runs a remote command with).  With `emulate_tty`,
+    stderr is merged into stdout and line endings become CRLF, which is
+    what a remote command run under ``ssh -tt`` returns.
     """
     if isinstance(cmd, (list, tuple)):
         argv = list(cmd)
     else:
-        argv = [shell or '/bin/sh', '-c', cmd]
+        argv = shell_argv(shell) + ['-c', cmd]
     full_env = None
     if env:
         full_env = dict(os.environ)
@@ -696,6 +701,22 @@ def exec_command(cmd, in_data=b'', chdir=None, shell=None, emulate_tty=False,
     if emulate_tty:
         stdout = stdout.replace(b'\r\n', b'\n').replace(b'\n', b'\r\n')
     return proc.returncode, stdout, stderr
+
+
+LOGIN_SHELL = 'login-shell'
+
+
+def shell_argv(shell=None):
+    """argv prefix of the shell that runs a command string (see exec_command)."""
+    if shell == LOGIN_SHELL:
+        try:
+            shell = pwd.getpwuid(os.getuid()).pw_shell
+        except KeyError:
+            shell = None
+        return [shell or '/bin/sh']
+    if isinstance(shell, (list, tuple)):
+        return list(shell)
+    return shlex.split(shell) if shell else ['/bin/sh']
 
 
 def _reset_child_signals():

@@ -1756,6 +1756,10 @@ class Router(object):
     # -- routing --
     def route(self, msg):
         """Send msg to its destination; callable from any thread."""
+        if msg.src_id == mitogen.context_id != self.context_id:
+            # A process may hold several routers (a client of several
+            # multiplexers): the process-wide default id is not this one's.
+            msg.src_id = msg.auth_id = self.context_id
         if msg.dst_id != self.context_id:
             stream = self._stream_by_id.get(msg.dst_id) or self.parent_stream
             if stream is not None and not stream.closed:

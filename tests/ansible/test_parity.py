@@ -8,6 +8,7 @@ user sees (results, messages, recap) with vanilla.
 """
 import json
 import os
+import shlex
 import subprocess
 from typing import Dict, List, Sequence
 
@@ -88,3 +89,67 @@ def test_boot_failure_shows_all_the_child_said(target, inventory):
     assert run.returncode != 0
     for line in ("first line", "second line", "third: the reason"):
         assert line in run.stdout, run.stdout + run.stderr
+
+
+# -- 3. which shell runs a command -------------------------------------------
+
+def _output(result: dict) -> List[str]:
+    # vanilla's ssh -tt adds "\r" and "Shared connection to ... closed."
+    lines = (result.get("stdout") or "").replace("\r", "").splitlines()
+    return [line for line in lines if not line.startswith("Shared connection")]
+
+
+@pytest.mark.timeout(300)
+def test_which_shell_runs_commands(inventory, tmp_path):
+    vanilla = by_task(results("_parity_shells.yml", inventory, harness.VANILLA, tmp_path))
+    ours = by_task(results("_parity_shells.yml", inventory, harness.MITOGEN, tmp_path))
+    assert set(vanilla) == set(ours)
+    # the comparison must tell the shells apart
+    assert _output(vanilla["raw in the login shell"])[:2] == ["2/usr/bin/bash", "root"]
+    for task in vanilla:
+        assert (ours[task]["_status"], _output(ours[task])) == (vanilla[task]["_status"], _output(vanilla[task])), (
+            task, vanilla[task], ours[task])
+
+
+# -- 2. meta: reset_connection over many hosts of one machine ----------------
+
+def _host_line_vars(inventory: str) -> Dict[str, str]:
+    with open(inventory) as fp:
+        line = [row for row in fp if row.startswith("target-0 ")][0]
+    return dict(item.partition("=")[::2] for item in shlex.split(line)[1:])
+
+
+def reset_inventory(inventory: str, path) -> str:
+    """Six hosts reaching target-0 as one login user, each with its own
+    (templated) become settings; YAML, so templates stay strings."""
+    common = dict(_host_line_vars(inventory), ansible_user="mitogen_sudo_pw", pw="sudopw")
+    hosts = {
+        "h-root": {"ansible_become": True, "ansible_become_user": "{{ 'ro' ~ 'ot' }}",
+                   "ansible_become_password": "{{ pw }}", "expected_user": "root"},
+        "h-user": {"ansible_become": True, "ansible_become_user": "mitogen_user",
+                   "ansible_become_password": "{{ pw }}", "expected_user": "mitogen_user"},
+        "h-exe": {"ansible_become": True, "ansible_become_exe": "{{ '/usr/bin/sudo' }}",
+                  "ansible_become_password": "sudopw", "expected_user": "root"},
+        "h-flags": {"ansible_become": True, "ansible_become_flags": "{{ '-H -S' }}",
+                    "ansible_become_password": "sudopw", "expected_user": "root"},
+        "h-su": {"ansible_become": True, "ansible_become_method": "{{ 'su' }}",
+                 "ansible_become_password": "{{ 'root' ~ 'pw' }}", "expected_user": "root"},
+        "h-none": {"ansible_become": False, "expected_user": "mitogen_sudo_pw"},
+    }
+    path.write_text(json.dumps({"all": {"vars": common, "hosts": hosts}}))
+    return str(path)
+
+
+@pytest.mark.timeout(400)
+def test_reset_connection_many_hosts_one_machine(inventory, tmp_path):
+    """The strategy process, resetting hosts of both multiplexers, sent with
+    the context id of its last multiplexer connection to the first one:
+    messages dropped, reply never came, run hung."""
+    inv = reset_inventory(inventory, tmp_path / "reset.json")
+    name = "_parity_reset_many.yml"
+    ours = harness.run_playbook(name, inv, strategy=harness.MITOGEN, timeout=240)
+    assert harness.check_outcome(ours, {}) is None, ours.describe()
+    assert "claiming src_id" not in ours.stdout + ours.stderr, ours.describe()
+    assert len(ours.recap) == 6
+    vanilla = harness.run_playbook(name, inv, strategy=harness.VANILLA, timeout=240)
+    assert vanilla.recap == ours.recap, (vanilla.describe(), ours.describe())
