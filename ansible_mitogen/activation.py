@@ -1,8 +1,8 @@
 """The single switch that turns a vanilla Ansible run into an accelerated one.
 
-Called by our strategy plugins (controller, strategy process) and usable
-standalone by any future entry point (ansible-core 2.19 deprecates
-third-party strategies).  `activate()` installs every hook: plugin dirs,
+Called by our strategy plugins (controller, strategy process), which are
+also what the builtin strategies become once the `accel.mitogen.accelerate`
+vars plugin called `use_builtin_strategies()`.  `activate()` installs every hook: plugin dirs,
 connection-type redirection, the action-plugin execution path and the
 connection multiplexer processes.  Idempotent; task workers forked later
 inherit the result.
@@ -23,6 +23,16 @@ _active = False
 def is_active() -> bool:
     """True once activate() ran in this process or an ancestor."""
     return _active
+
+
+def use_builtin_strategies() -> None:
+    """The vars-plugin entry point: builtin strategies load as our wrapped ones.
+
+    Only patches the strategy loader (cheap, no process started): the
+    wrapped strategy calls activate() when the play starts, exactly as our
+    strategy plugins do.
+    """
+    loaders.accelerate_builtin_strategies()
 
 
 def activate(forks: Optional[int] = None, start_multiplexers: bool = True) -> None:

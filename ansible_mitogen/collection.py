@@ -26,6 +26,7 @@ PLUGIN_CLASSES = {
     "strategy": "StrategyModule",
     "connection": "Connection",
     "action": "ActionModule",
+    "vars": "VarsModule",
 }
 
 
@@ -45,7 +46,7 @@ def bundled_collection_dir() -> str:
 
 def plugin_names(plugin_type: str) -> List[str]:
     """Our plugins of one type, as named in ansible_mitogen/plugins/<type>/."""
-    directory = ansible_mitogen.plugin_paths()[plugin_type + "_plugins"]
+    directory = os.path.join(ansible_mitogen.PLUGINS_DIR, plugin_type)
     return sorted(name[:-3] for name in os.listdir(directory) if name.endswith(".py") and not name.startswith("_"))
 
 
@@ -106,6 +107,9 @@ _FRAGMENT_KEYS = ("description", "author", "notes", "seealso")
 _NOTES = {
     "strategy": "Enable it for every play with C(strategy = %s) under C([defaults]) in ansible.cfg, or"
                 " C(ANSIBLE_STRATEGY=%s); no plugin path is needed when the Python package is installed.",
+    "vars": "Enable it with C(vars_plugins_enabled = host_group_vars, %s) under C([defaults]) in"
+            " ansible.cfg, or C(ANSIBLE_VARS_ENABLED=host_group_vars,%s); keep the default strategy"
+            " or name C(linear), C(free) or C(host_pinned).",
     "connection": "Usually not set by hand: while one of our strategies runs, the builtin connection"
                   " types are served by ours automatically. C(ansible_connection: %s) picks it explicitly.",
 }
@@ -114,7 +118,7 @@ _NOTES = {
 def _legacy_doc(plugin_type: str, name: str) -> Dict[str, Any]:
     from ansible.parsing.plugin_docs import read_docstring
 
-    path = os.path.join(ansible_mitogen.plugin_paths()[plugin_type + "_plugins"], name + ".py")
+    path = os.path.join(ansible_mitogen.PLUGINS_DIR, plugin_type, name + ".py")
     doc = read_docstring(path, verbose=False, ignore_errors=False)["doc"]
     return doc or {"description": _docstring_paragraphs(path)}
 

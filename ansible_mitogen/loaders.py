@@ -1,7 +1,7 @@
 """Hooks into ansible-core's plugin loaders, installed by `activation`.
 
 Runs in the controller (strategy) process before task workers fork, so
-every worker inherits the patched loaders.  Two hooks:
+every worker inherits the patched loaders.  Three hooks:
 
 * connection redirection: `ssh` -> `mitogen_ssh`, `local` ->
   `mitogen_local`, `docker` / `community.docker.docker` -> `mitogen_docker`,
@@ -10,6 +10,12 @@ every worker inherits the patched loaders.  Two hooks:
 * action wrapping: an action plugin built for one of our connections gets
   `ansible_mitogen.mixins.ActionModuleMixin` mixed in front of its class, so
   module execution and file transfer go through the persistent context.
+* builtin strategies accelerated (installed by the `accel.mitogen.accelerate`
+  vars plugin while the inventory is read, before the strategy loads):
+  strategy_loader hands out `ansible_mitogen.strategy.wrap(<builtin>)` for
+  `linear`, `free` and `host_pinned`, the very class our strategy plugins
+  are, without going through the loader path that warns about third-party
+  strategies.
 """
 import functools
 import os
@@ -147,6 +153,57 @@ def wrap_action_plugins() -> None:
 
     setattr(get_with_context, _MARK, True)
     action_loader.get_with_context = get_with_context
+
+
+# Builtin strategies the vars-plugin entry point accelerates; others (debug,
+# third-party) load untouched.
+ACCELERATED_BUILTIN_STRATEGIES = ("linear", "free", "host_pinned")
+_wrapped_strategies: Dict[Type[Any], Type[Any]] = {}
+
+
+def wrapped_builtin_strategy(name: str, collection_list: Any = None) -> Any:
+    """Our wrap() of builtin strategy `name`, or None if it is not one we accelerate."""
+    from ansible.plugins.loader import strategy_loader
+
+    found = strategy_loader.get_with_context(name, class_only=True, collection_list=collection_list)
+    klass, context = found[0], found[1]
+    fqcn = str(getattr(context, "resolved_fqcn", None) or "")
+    if klass is None or fqcn not in ["ansible.builtin." + name for name in ACCELERATED_BUILTIN_STRATEGIES]:
+        return None
+    wrapped = _wrapped_strategies.get(klass)
+    if wrapped is None:
+        import ansible_mitogen.strategy
+
+        wrapped = _wrapped_strategies[klass] = ansible_mitogen.strategy.wrap(klass)
+    return wrapped
+
+
+def accelerate_builtin_strategies() -> None:
+    """Patch strategy_loader.get so builtin linear/free/host_pinned come out as ours."""
+    from ansible.plugins.loader import strategy_loader
+
+    original = strategy_loader.get
+    if getattr(original, _MARK, False):
+        return
+
+    @functools.wraps(original)
+    def get(name, *args, **kwargs):
+        wrapped = None if kwargs.get("class_only") else wrapped_builtin_strategy(
+            name, kwargs.get("collection_list"))
+        if wrapped is None:
+            return original(name, *args, **kwargs)
+        kwargs.pop("collection_list", None)
+        return wrapped(*args, **kwargs)
+
+    setattr(get, _MARK, True)
+    strategy_loader.get = get
+
+
+def builtin_strategies_accelerated() -> bool:
+    """True once accelerate_builtin_strategies() ran in this process."""
+    from ansible.plugins.loader import strategy_loader
+
+    return bool(getattr(strategy_loader.get, _MARK, False))
 
 
 def package_parent_dir() -> str:

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+import sys
 
 import pytest
 import yaml
@@ -54,7 +55,7 @@ def _plugins(plugin_type: str):
 
 
 def test_every_plugin_has_a_collection_entry_point():
-    for plugin_type in ("strategy", "connection", "action"):
+    for plugin_type in ("strategy", "connection", "action", "vars"):
         for name in collection.plugin_names(plugin_type):
             path = os.path.join(COLLECTION_DIR, "plugins", plugin_type, name + ".py")
             assert os.path.exists(path), "no collection entry point for %s %s" % (plugin_type, name)
@@ -93,6 +94,36 @@ def test_one_line_in_ansible_cfg_is_enough(fresh_venv, tmp_path):
     for fetched in ("fetched", "fetched-by-fqcn"):
         with open("/etc/os-release") as want, open(str(tmp_path / fetched)) as got:
             assert got.read() == want.read()
+
+
+VARS_LINE = "vars_plugins_enabled = host_group_vars, accel.mitogen.accelerate\n"
+
+
+@pytest.mark.parametrize("strategy", ["", "strategy = free\n", "strategy = ansible.builtin.host_pinned\n"])
+def test_vars_plugin_line_is_enough(fresh_venv, tmp_path, strategy):
+    """The entry point without a strategy plugin: no deprecation warning, accelerated."""
+    _cfg(tmp_path, "[defaults]\n" + VARS_LINE + strategy + "deprecation_warnings = True\n")
+    # an inventory file: ansible-core runs no vars plugin for a host list
+    proc = fresh_venv.playbook(str(tmp_path), STACK_PLAY + FETCH_TASK, LOCALHOST)
+    _ok(proc)
+    assert "DEPRECATION" not in proc.stdout, proc.stdout
+    with open("/etc/os-release") as want, open(str(tmp_path / "fetched")) as got:
+        assert got.read() == want.read()
+
+
+def test_vars_plugin_leaves_other_strategies_alone(fresh_venv, tmp_path):
+    _cfg(tmp_path, "[defaults]\n" + VARS_LINE + "strategy = debug\n")
+    proc = fresh_venv.playbook(str(tmp_path), STACK_PLAY, LOCALHOST)
+    # get_stack skips outside our connections, so its assert fails
+    assert proc.returncode != 0 and "stack is not skipped" in proc.stdout, proc.stdout[-3000:]
+
+
+def test_ansible_doc_for_the_vars_plugin(fresh_venv):
+    name = collection.fqcn("accelerate")
+    proc = fresh_venv.run([fresh_venv.bin("ansible-doc"), "-t", "vars", "--json", name])
+    assert proc.returncode == 0, proc.stdout
+    doc = json.loads(proc.stdout)[name]["doc"]
+    assert "linear" in " ".join(doc["description"]) and any("vars_plugins_enabled" in n for n in doc["notes"]), doc
 
 
 @pytest.mark.parametrize("strategy", ["mitogen_free", "mitogen_host_pinned", "mitogen"])
@@ -241,8 +272,32 @@ def test_doctor_not_enabled_says_what_to_add(fresh_venv, tmp_path):
                           env={"ANSIBLE_STRATEGY": "host_pinned"})
     assert proc.returncode == 1, proc.stdout
     assert "NOT ENABLED" in proc.stdout
-    assert "    strategy = accel.mitogen.mitogen_host_pinned\n" in proc.stdout
+    assert re.search(r"^entry point:\s+none$", proc.stdout, re.M), proc.stdout
+    # both entry points, the vars plugin first
+    vars_at = proc.stdout.index("    " + VARS_LINE)
+    assert vars_at < proc.stdout.index("    strategy = accel.mitogen.mitogen_host_pinned\n")
     assert "unset ANSIBLE_STRATEGY" in proc.stdout
+
+
+def test_doctor_vars_plugin_entry_point(fresh_venv, tmp_path):
+    _cfg(tmp_path, "[defaults]\nvars_plugins_enabled = host_group_vars,accel.mitogen.accelerate\nstrategy = free\n")
+    proc = fresh_venv.run([fresh_venv.python, "-m", "ansible_mitogen", "doctor"], cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stdout
+    assert re.search(r"^entry point:\s+vars plugin accel.mitogen.accelerate \(builtin strategy free", proc.stdout,
+                     re.M), proc.stdout
+    import ansible.release
+
+    assert re.search(r"^supported:\s+yes: ansible-core %s on controller Python %d\.%d" % (
+        re.escape(ansible.release.__version__), sys.version_info[0], sys.version_info[1]), proc.stdout, re.M)
+    # ansible-core runs no vars plugin for a host list: doctor says so
+    assert "comma-separated host list" in proc.stdout, proc.stdout
+
+
+def test_doctor_vars_plugin_with_an_unaccelerated_strategy(fresh_venv, tmp_path):
+    _cfg(tmp_path, "[defaults]\n" + VARS_LINE + "strategy = debug\n")
+    proc = fresh_venv.run([fresh_venv.python, "-m", "ansible_mitogen", "doctor"], cwd=str(tmp_path))
+    assert proc.returncode == 1, proc.stdout
+    assert "accelerates only the builtin linear, free, host_pinned strategies" in proc.stdout
 
 
 def test_doctor_short_name_without_path(fresh_venv, tmp_path):
