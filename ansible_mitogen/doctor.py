@@ -2,10 +2,13 @@
 
 Runs on the controller, by hand.  Prints versions, where ansible-core finds
 our plugins (the accel.mitogen collection, the legacy plugin directory),
-and whether the ansible.cfg ansible would read here (ANSIBLE_CONFIG,
+whether this ansible-core and Python are supported (support.py), and
+which entry point the ansible.cfg ansible would read here (ANSIBLE_CONFIG,
 ./ansible.cfg, ~/.ansible.cfg, /etc/ansible/ansible.cfg, as decided by
-ansible's own config manager) selects one of our strategies; if not, the
-exact line to add.  Exit status: 0 enabled, 1 not enabled, 2 broken.
+ansible's own config manager) activates us through: the vars plugin
+accel.mitogen.accelerate with a builtin strategy, or one of our strategy
+plugins.  Then the exact ansible.cfg lines for each entry point.  Exit
+status: 0 enabled, 1 not enabled, 2 broken.
 """
 import json
 import os
@@ -13,7 +16,7 @@ import sys
 from typing import Callable, List, Optional, Tuple
 
 import ansible_mitogen
-from ansible_mitogen import collection
+from ansible_mitogen import collection, loaders, support
 
 DISTRIBUTION = "ansible-mitogen-accel"
 
@@ -79,6 +82,36 @@ def suggested_strategy(current: str) -> str:
     return collection.fqcn(COUNTERPARTS.get(bare, "mitogen_linear"))
 
 
+VARS_PLUGIN = collection.fqcn("accelerate")
+ACCELERATED_BUILTINS = loaders.ACCELERATED_BUILTIN_STRATEGIES
+
+
+def _support_rows(core: str) -> List[Tuple[str, str]]:
+    python = "%d.%d.%d" % sys.version_info[:3]
+    problem = support.controller_problem(core, python)
+    if problem:
+        return [("supported", "NO: " + problem)]
+    spec = support.ANSIBLE_CORE[support.parse(core)]
+    return [("supported", "yes: ansible-core %s on controller Python %s (targets: Python %s to %s)" % (
+        core, python, "%d.%d" % spec.target[0], "%d.%d" % spec.target[1]))]
+
+
+def _enabled_vars_plugins() -> Tuple[List[str], str]:
+    from ansible import constants as C
+
+    value, origin = C.config.get_config_value_and_origin("VARIABLE_PLUGINS_ENABLED")
+    return [str(name).strip() for name in (value or []) if str(name).strip()], origin
+
+
+def _vars_plugin_enabled(enabled: List[str]) -> bool:
+    return VARS_PLUGIN in enabled
+
+
+def _builtin_accelerated(strategy: str) -> bool:
+    bare = strategy.rsplit(".", 1)[-1]
+    return bare in ACCELERATED_BUILTINS and strategy in (bare, "ansible.builtin." + bare, "ansible.legacy." + bare)
+
+
 def diagnose(emit: Callable[[str], None] = print) -> int:
     """Print the report line by line through `emit`; return the exit status."""
     import ansible.release
@@ -87,9 +120,13 @@ def diagnose(emit: Callable[[str], None] = print) -> int:
 
     init_plugin_loader()
     ours = package_version()
+    core = ansible.release.__version__
     rows: List[Tuple[str, str]] = [
-        ("python", sys.executable),
-        ("ansible-core", ansible.release.__version__),
+        ("python", "%s (%d.%d.%d)" % ((sys.executable,) + tuple(sys.version_info[:3]))),
+        ("ansible-core", core),
+    ]
+    rows += _support_rows(core)
+    rows += [
         (DISTRIBUTION, ours),
         ("ansible_mitogen package", ansible_mitogen.PACKAGE_DIR),
     ]
@@ -111,34 +148,71 @@ def diagnose(emit: Callable[[str], None] = print) -> int:
     rows.append(("ansible.cfg in use", C.CONFIG_FILE or "none (ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg,"
                  " /etc/ansible/ansible.cfg: none found)"))
     strategy, origin = C.config.get_config_value_and_origin("DEFAULT_STRATEGY")
+    strategy = str(strategy)
     rows.append(("strategy", "%s (from %s)" % (strategy, origin)))
+    enabled, vars_origin = _enabled_vars_plugins()
+    rows.append(("vars_plugins_enabled", "%s (from %s)" % (", ".join(enabled), vars_origin)))
+    resolved = _resolve_strategy(strategy) if status != BROKEN else None
+    entry = _entry_point(strategy, resolved, enabled)
+    rows.append(("entry point", entry or "none"))
     for key, value in rows:
         emit("%-30s %s" % (key + ":", value))
     if status == BROKEN:
         emit("The accel.mitogen collection is missing: reinstall the %s package (non-editable pip install)." % DISTRIBUTION)
         return status
-    resolved = _resolve_strategy(str(strategy))
-    if _is_ours(resolved):
-        emit("OK: Ansible runs plays with our strategy %s." % strategy)
-        return ENABLED
-    if resolved:
-        emit("NOT ENABLED: strategy %r (%s) is not one of ours." % (strategy, resolved))
+    if entry:
+        emit("OK: Ansible runs plays accelerated, through the %s." % entry)
+        if entry.startswith("vars plugin"):
+            emit("note: ansible-core runs vars plugins for inventory files and directories only: a run given"
+                 " just a comma-separated host list (-i host1,host2,) is not accelerated.")
+        status = ENABLED
     else:
-        emit("NOT ENABLED: ansible finds no strategy %r (no strategy_plugins path leads to it)." % strategy)
-    for line in _advice(str(strategy), origin, C.CONFIG_FILE):
+        if resolved:
+            emit("NOT ENABLED: strategy %r (%s) is not one of ours." % (strategy, resolved))
+        else:
+            emit("NOT ENABLED: ansible finds no strategy %r (no strategy_plugins path leads to it)." % strategy)
+        if _vars_plugin_enabled(enabled) and resolved:
+            emit("The vars plugin %s is enabled but accelerates only the builtin %s strategies." % (
+                VARS_PLUGIN, ", ".join(ACCELERATED_BUILTINS)))
+        status = NOT_ENABLED
+    for line in _advice(strategy, origin, C.CONFIG_FILE, enabled, resolved):
         emit(line)
-    return NOT_ENABLED
+    return status
 
 
-def _advice(strategy: str, origin: str, config_file: Optional[str]) -> List[str]:
-    line = "strategy = %s" % suggested_strategy(strategy)
+def _entry_point(strategy: str, resolved: Optional[str], enabled: List[str]) -> Optional[str]:
+    """Which of our entry points the configured strategy runs through, if any."""
+    if _is_ours(resolved):
+        also = " (vars plugin %s also enabled)" % VARS_PLUGIN if _vars_plugin_enabled(enabled) else ""
+        return "strategy plugin %s%s" % (strategy, also)
+    if resolved and _vars_plugin_enabled(enabled) and _builtin_accelerated(strategy):
+        return "vars plugin %s (builtin strategy %s accelerated)" % (VARS_PLUGIN, strategy)
+    return None
+
+
+def vars_plugins_line(enabled: List[str]) -> str:
+    """The vars_plugins_enabled line that adds ours to what is enabled now."""
+    names = [name for name in enabled if name != VARS_PLUGIN] or ["host_group_vars"]
+    return "vars_plugins_enabled = %s" % ", ".join(names + [VARS_PLUGIN])
+
+
+def _advice(strategy: str, origin: str, config_file: Optional[str], enabled: List[str],
+            resolved: Optional[str]) -> List[str]:
     target = config_file or os.path.join(os.getcwd(), "ansible.cfg")
-    if origin == config_file:
-        head = "Replace the strategy line under [defaults] in %s with:" % target
-    else:
-        head = "Add this line under [defaults] in %s:" % target
-    out = [head, "", "    " + line, ""]
-    if origin.startswith("env"):
+    bare = strategy.rsplit(".", 1)[-1]
+    builtin = bare if bare in ACCELERATED_BUILTINS else "linear"
+    from_env = origin.startswith("env")
+    replace = origin == config_file or not resolved
+    out = ["", "ansible.cfg lines for each entry point, under [defaults] in %s:" % target, ""]
+    out.append("  vars plugin (no strategy plugin, no deprecation warning; recommended):")
+    out.append("    " + vars_plugins_line(enabled))
+    if not _builtin_accelerated(strategy):
+        out.append("    strategy = %s" % builtin)
+    out += ["", "  strategy plugin:"]
+    head = "Replace the strategy line under [defaults] in %s with:" % target if replace else \
+        "Add this line under [defaults] in %s:" % target
+    out += ["    " + head, "", "    strategy = %s" % suggested_strategy(strategy), ""]
+    if from_env:
         out.append("and unset %s, which overrides ansible.cfg." % origin.split(":", 1)[-1].strip())
     return out
 
@@ -146,4 +220,3 @@ def _advice(strategy: str, origin: str, config_file: Optional[str]) -> List[str]
 def main(argv: Optional[List[str]] = None) -> int:
     del argv  # no options yet
     return diagnose()
-

@@ -1,9 +1,9 @@
 """A fresh virtualenv with ansible-core and our package, as a user gets it.
 
 Used by tests/collection/ on the controller.  Built once per session:
-`python -m venv`, then one non-editable `pip install` of ansible-core (the
-version we run under, from pip's cache) and a copy of this checkout's
-package sources.  Subprocesses get an environment without PYTHONPATH or
+`python -m venv` of the Python running the tests, then one non-editable
+`pip install` of ansible-core (the version we run under, from pip's cache)
+and a copy of this checkout's package sources.  Subprocesses get an environment without PYTHONPATH or
 ANSIBLE_* so nothing of the checkout or the caller leaks in.
 """
 import os
@@ -18,7 +18,6 @@ import pytest
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # What a source distribution of the package holds.
 PACKAGE_SOURCES = ("pyproject.toml", "setup.py", "README.md", "mitogen", "ansible_mitogen", "ansible_collections")
-SYSTEM_PYTHON = "/usr/bin/python3"
 
 
 class FreshVenv:
@@ -67,16 +66,30 @@ def _copy_sources(dest: str) -> None:
             shutil.copy2(src, dest)
 
 
+def make_venv(root: str) -> FreshVenv:
+    """An empty venv of the Python running the tests (the CI lane's 3.13 for ansible-core 2.21).
+
+    Without pip of its own: `pip_install` drives the running Python's pip
+    into it, so a Python without ensurepip (Debian's, in the lane's
+    container) works too.
+    """
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", root], check=True)
+    return FreshVenv(root, "")
+
+
+def pip_install(venv: FreshVenv, args: List[str], timeout: float = 300) -> subprocess.CompletedProcess:
+    argv = [sys.executable, "-m", "pip", "--python", venv.python, "install", "-q", "--disable-pip-version-check"]
+    return venv.run(argv + list(args), timeout=timeout)
+
+
 @pytest.fixture(scope="session")
 def fresh_venv(tmp_path_factory) -> FreshVenv:
     base = tmp_path_factory.mktemp("collection")
     source, root = str(base / "src"), str(base / "venv")
     os.mkdir(source)
     _copy_sources(source)
-    python = SYSTEM_PYTHON if os.path.exists(SYSTEM_PYTHON) else sys.executable
-    subprocess.run([python, "-m", "venv", root], check=True)
-    venv = FreshVenv(root, source)
-    pip = venv.run([venv.bin("pip"), "install", "-q", "--disable-pip-version-check",
-                    "ansible-core==" + ansible.release.__version__, source], timeout=300)
+    venv = make_venv(root)
+    venv.source = source
+    pip = pip_install(venv, ["ansible-core==" + ansible.release.__version__, source])
     assert pip.returncode == 0, pip.stdout
     return venv
