@@ -19,7 +19,7 @@ every worker inherits the patched loaders.  Three hooks:
 """
 import functools
 import os
-from typing import Any, Dict, Type
+from typing import Any, Callable, Dict, Type
 
 import ansible_mitogen
 
@@ -65,6 +65,16 @@ def add_plugin_dirs() -> None:
     loader.strategy_loader.add_directory(paths["strategy_plugins"])
 
 
+def _patch(loader: Any, attr: str, build: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
+    """Replace `loader.attr` by build(original), once per process (idempotent)."""
+    original = getattr(loader, attr)
+    if getattr(original, _MARK, False):
+        return
+    patched = functools.wraps(original)(build(original))
+    setattr(patched, _MARK, True)
+    setattr(loader, attr, patched)
+
+
 def redirected_name(name: str) -> str:
     """Connection type to load instead of `name` while we are active."""
     return CONNECTION_REDIRECTS.get(name, name)
@@ -74,22 +84,18 @@ def redirect_connections() -> None:
     """Patch connection_loader so supported types load our plugins."""
     from ansible.plugins.loader import connection_loader
 
-    original = connection_loader.get_with_context
-    if getattr(original, _MARK, False):
-        return
+    def build(original):
+        def get_with_context(name, *args, **kwargs):
+            result = original(redirected_name(name), *args, **kwargs)
+            plugin = result[0]
+            if plugin is not None and name != redirected_name(name):
+                # Lets TaskExecutor's matches_name() reuse the connection for
+                # later loop items instead of reconnecting for each.
+                _note_alias(plugin, name)
+            return result
+        return get_with_context
 
-    @functools.wraps(original)
-    def get_with_context(name, *args, **kwargs):
-        result = original(redirected_name(name), *args, **kwargs)
-        plugin = result[0]
-        if plugin is not None and name != redirected_name(name):
-            # Lets TaskExecutor's matches_name() reuse the connection for
-            # later loop items instead of reconnecting for each.
-            _note_alias(plugin, name)
-        return result
-
-    setattr(get_with_context, _MARK, True)
-    connection_loader.get_with_context = get_with_context
+    _patch(connection_loader, "get_with_context", build)
 
 
 def _note_alias(plugin: Any, name: str) -> None:
@@ -134,25 +140,21 @@ def wrap_action_plugins() -> None:
     # ansible-core, rather than in every task worker.
     import ansible_mitogen.mixins  # noqa: F401
 
-    original = action_loader.get_with_context
-    if getattr(original, _MARK, False):
-        return
+    def build(original):
+        def get_with_context(name, *args, **kwargs):
+            if kwargs.get("class_only") or not is_our_connection(kwargs.get("connection")):
+                return original(name, *args, **kwargs)
+            found = original(name, *args, class_only=True, collection_list=kwargs.pop("collection_list", None))
+            klass, context = found[0], found[1]
+            if klass is None:
+                return found
+            # The loader stored _load_name, ansible_name, ... on the class
+            # itself, so the subclass inherits them.
+            instance = mixed_action_class(klass)(*args, **kwargs)
+            return type(found)(instance, context)
+        return get_with_context
 
-    @functools.wraps(original)
-    def get_with_context(name, *args, **kwargs):
-        if kwargs.get("class_only") or not is_our_connection(kwargs.get("connection")):
-            return original(name, *args, **kwargs)
-        found = original(name, *args, class_only=True, collection_list=kwargs.pop("collection_list", None))
-        klass, context = found[0], found[1]
-        if klass is None:
-            return found
-        # The loader stored _load_name, ansible_name, ... on the class
-        # itself, so the subclass inherits them.
-        instance = mixed_action_class(klass)(*args, **kwargs)
-        return type(found)(instance, context)
-
-    setattr(get_with_context, _MARK, True)
-    action_loader.get_with_context = get_with_context
+    _patch(action_loader, "get_with_context", build)
 
 
 # Builtin strategies the vars-plugin entry point accelerates; others (debug,
@@ -182,28 +184,17 @@ def accelerate_builtin_strategies() -> None:
     """Patch strategy_loader.get so builtin linear/free/host_pinned come out as ours."""
     from ansible.plugins.loader import strategy_loader
 
-    original = strategy_loader.get
-    if getattr(original, _MARK, False):
-        return
+    def build(original):
+        def get(name, *args, **kwargs):
+            wrapped = None if kwargs.get("class_only") else wrapped_builtin_strategy(
+                name, kwargs.get("collection_list"))
+            if wrapped is None:
+                return original(name, *args, **kwargs)
+            kwargs.pop("collection_list", None)
+            return wrapped(*args, **kwargs)
+        return get
 
-    @functools.wraps(original)
-    def get(name, *args, **kwargs):
-        wrapped = None if kwargs.get("class_only") else wrapped_builtin_strategy(
-            name, kwargs.get("collection_list"))
-        if wrapped is None:
-            return original(name, *args, **kwargs)
-        kwargs.pop("collection_list", None)
-        return wrapped(*args, **kwargs)
-
-    setattr(get, _MARK, True)
-    strategy_loader.get = get
-
-
-def builtin_strategies_accelerated() -> bool:
-    """True once accelerate_builtin_strategies() ran in this process."""
-    from ansible.plugins.loader import strategy_loader
-
-    return bool(getattr(strategy_loader.get, _MARK, False))
+    _patch(strategy_loader, "get", build)
 
 
 def package_parent_dir() -> str:

@@ -14,6 +14,9 @@ flat as forks grow.
     .venv/bin/python bench/bench_ansible.py [--setups 1,1-9ms,20,100]
         [--scenarios ...] [--forks-sweep 5,10,20,50] [--repeat N]
         [--peer-venv DIR]   # also time the public Mitogen installed in DIR
+        [--ansible-core 2.21 [--python 3.13] | --ansible-venv DIR]
+                            # another ansible-core: a cached venv of tests/versions.py, or DIR's
+        [--vars-plugin]     # also time the vars-plugin entry point (builtin linear)
 """
 import argparse
 import glob
@@ -154,11 +157,16 @@ class Engine:
         self.extra_env = extra_env
 
 
-def engines(peer_venv: str = "") -> List[Engine]:
-    """Vanilla and ours; plus the public Mitogen when a venv holding it is
-    given (installed apart from ours, only to compare against)."""
-    out = [Engine("vanilla", harness.VANILLA, harness.ansible_bin(), {}),
-           Engine("mitogen", harness.MITOGEN, harness.ansible_bin(), {})]
+def engines(peer_venv: str = "", ansible_venv: str = "", vars_plugin: bool = False) -> List[Engine]:
+    """Vanilla and ours (with the ansible-playbook of `ansible_venv` if
+    given); plus the public Mitogen when a venv holding it is given
+    (installed apart from ours, only to compare against)."""
+    playbook = os.path.join(ansible_venv, "bin", "ansible-playbook") if ansible_venv else harness.ansible_bin()
+    out = [Engine("vanilla", harness.VANILLA, playbook, {}),
+           Engine("mitogen", harness.MITOGEN, playbook, {})]
+    if vars_plugin:
+        out.append(Engine("vars_plugin", harness.VANILLA, playbook, {
+            "ANSIBLE_VARS_ENABLED": "host_group_vars,accel.mitogen.accelerate"}))
     if peer_venv:
         site = glob.glob(os.path.join(peer_venv, "lib", "python3*", "site-packages"))[0]
         out.append(Engine("peer", "mitogen_linear", os.path.join(peer_venv, "bin", "ansible-playbook"), {
@@ -254,12 +262,13 @@ def measure_row(row: Dict, playbook: str, inventory: str, forks: int, stats_dir:
               label, van["wall_s"], van["cpu_s"], van["peak_pss_mb"], van["wire_bytes"],
               mit["wall_s"], mit["cpu_s"], mit["peak_pss_mb"], mit["wire_bytes"],
               row["speedup"], row["cpu_ratio"], row["wire_ratio"]), flush=True)
-    if "peer" in row:
-        peer = row["peer"]
-        row["peer_speedup"] = round(van["wall_s"] / peer["wall_s"], 2)
-        print("%-20s public Mitogen %7.2fs %6.2fcpu %6.0fMB %9dB | x%.2f wall vs vanilla" % (
-            "", peer["wall_s"], peer["cpu_s"], peer["peak_pss_mb"], peer["wire_bytes"], row["peer_speedup"]),
-            flush=True)
+    for key, title in (("vars_plugin", "vars plugin"), ("peer", "public Mitogen")):
+        if key in row:
+            other = row[key]
+            row[key + "_speedup"] = round(van["wall_s"] / other["wall_s"], 2)
+            print("%-20s %-14s %7.2fs %6.2fcpu %6.0fMB %9dB | x%.2f wall vs vanilla" % (
+                "", title, other["wall_s"], other["cpu_s"], other["peak_pss_mb"], other["wire_bytes"],
+                row[key + "_speedup"]), flush=True)
     return row
 
 
@@ -310,8 +319,18 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--peer-venv", default="",
                         help="virtualenv with the public mitogen package: also time it, for comparison")
+    parser.add_argument("--ansible-venv", default="",
+                        help="virtualenv whose ansible-core runs vanilla and ours (ours from this checkout)")
+    parser.add_argument("--ansible-core", default="",
+                        help="e.g. 2.21: a cached venv of that release (tests/versions.py) instead of --ansible-venv")
+    parser.add_argument("--python", default="",
+                        help="controller Python minor for --ansible-core (default: the newest it supports here)")
+    parser.add_argument("--vars-plugin", action="store_true",
+                        help="also time the vars-plugin entry point (builtin linear + accel.mitogen.accelerate)")
     args = parser.parse_args()
-    ENGINES[:] = engines(args.peer_venv)
+    ansible_venv = args.ansible_venv or (_release_venv(args.ansible_core, args.python) if args.ansible_core else "")
+    ENGINES[:] = engines(args.peer_venv, ansible_venv, args.vars_plugin)
+    print("ansible-core %s on Python %s" % _versions(ENGINES[0].ansible), flush=True)
     workdir = tempfile.mkdtemp(prefix="bench-ansible-")
     with open(os.path.join(workdir, "bench.j2"), "w") as fp:
         fp.write(TEMPLATE)
@@ -329,9 +348,34 @@ def main() -> int:
     return 0
 
 
+def _release_venv(core: str, python: str) -> str:
+    from ansible_mitogen import support
+    from tests import versions
+
+    release = support.parse(core)
+    found = versions.controller_pythons(release)
+    if not found:
+        raise SystemExit("no controller Python for ansible-core %s on this machine" % core)
+    chosen = found.get(support.parse(python)) if python else found[max(found)]
+    if chosen is None:
+        raise SystemExit("no Python %s here for ansible-core %s (found %s)" % (python, core, sorted(found)))
+    return versions.ansible_venv(release, chosen)
+
+
+def _versions(ansible_playbook: str):
+    """(ansible-core version, Python version) of an ansible-playbook script."""
+    python = os.path.join(os.path.dirname(ansible_playbook), "python")
+    out = subprocess.run([python, "-c", "import ansible.release, sys; print(ansible.release.__version__,"
+                          " '%d.%d.%d' % sys.version_info[:3])"], capture_output=True, text=True)
+    parts = out.stdout.split()
+    return (parts[0], parts[1]) if len(parts) == 2 else ("unknown", "unknown")
+
+
 def save(path: str, results: List[Dict]) -> None:
+    core, python = _versions(ENGINES[0].ansible)
     with open(path, "w") as fp:
-        json.dump({"results": results, "cpus": os.cpu_count(), "loadavg": os.getloadavg()}, fp, indent=1)
+        json.dump({"results": results, "cpus": os.cpu_count(), "loadavg": os.getloadavg(),
+                   "ansible_core": core, "controller_python": python}, fp, indent=1)
 
 
 if __name__ == "__main__":
