@@ -6,7 +6,8 @@ our strategy plugins, and print no deprecation warning.  The proof runs
 the whole playbook suite with a throwaway copy of ansible-core patched so
 that loading any strategy that is not builtin raises: every playbook must
 give the same PLAY RECAP and the same round trips per task
-($MITOGEN_EXEC_TRACE) as under `mitogen_linear`.
+($MITOGEN_EXEC_TRACE) as under `mitogen_linear` (in the CI lane of the newest ansible-core:
+it costs twice the suite's time).
 """
 import collections
 import os
@@ -14,8 +15,10 @@ import shutil
 from typing import Dict, Tuple
 
 import ansible
+import ansible.release
 import pytest
 
+from ansible_mitogen import support
 from tests.ansible import harness
 
 VARS_ENABLED = "host_group_vars,accel.mitogen.accelerate"
@@ -93,15 +96,17 @@ def test_strategy_plugin_still_warns_like_before(inventory):
     """Our strategy plugins stay; on ansible-core >= 2.19 they carry its third-party warning."""
     result = harness.run_playbook("connection_trivial.yml", inventory, strategy=harness.MITOGEN, env=_env())
     assert result.rc == 0, result.describe()
-    import ansible.release
-
-    if tuple(int(p) for p in ansible.release.__version__.split(".")[:2]) >= (2, 19):
+    if support.parse(ansible.release.__version__) >= (2, 19):
         assert DEPRECATION in result.stdout + result.stderr
 
 
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("name", harness.list_playbooks())
 def test_playbook_suite_without_strategy_plugins(name, builtin_only_ansible, inventory, tmp_path):
+    if support.parse(ansible.release.__version__) != support.NEWEST:
+        # Twice the suite's time: run where it matters most, in the CI lane
+        # of the newest release; the tests above cover every lane.
+        pytest.skip("the full-suite proof runs under ansible-core %d.%d (the second CI lane)" % support.NEWEST)
     trace = str(tmp_path / "trace.tsv")
     ours, our_calls = _traced(name, inventory, harness.MITOGEN, {}, trace)
     env = _env(builtin_only_ansible, ANSIBLE_VARS_ENABLED=VARS_ENABLED, ANSIBLE_DEPRECATION_WARNINGS="False")
