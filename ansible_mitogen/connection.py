@@ -16,6 +16,7 @@ homedir, get_default_cwd(), get_default_env(), get_good_temp_dir(),
 context, login_context, parent, put_data(), get_binding(), get_stack().
 """
 import os
+import re
 import tempfile
 import time
 from typing import Any, Dict, List, Optional, Tuple
@@ -46,6 +47,50 @@ MODULE_CACHE_SERVICE = "ansible_mitogen.services.ModuleCacheService"
 # Longest wait (s) for the multiplexer to shut a reset connection down: it
 # waits up to 30 s per context of the reset stack (docs/troubleshooting.md).
 RESET_TIMEOUT = 120.0
+
+
+class BecomeFailed(AnsibleError):
+    """A become step failed; `output` is what its tool printed when it just
+    exited (vanilla shows that as the module's stderr), else None."""
+
+    def __init__(self, message: str, output: Optional[str]) -> None:
+        super().__init__(message)
+        self.output = output
+
+
+class InterpreterMissing(AnsibleConnectionFailure):
+    """The target has no interpreter at ansible_python_interpreter's path."""
+
+    def __init__(self, message: str, python: str) -> None:
+        super().__init__(message)
+        self.python = python
+
+
+_VIA_SUFFIX = re.compile(r" \(via [^()]*\)$")
+_EXITED = "child exited before it finished booting: "
+_MISSING_PYTHON = re.compile(r"python interpreter '([^']*)' not found on the target \(python_path\)")
+
+
+def tool_output(method: str, msg: str) -> Optional[str]:
+    """What a become tool printed before exiting, from a hop failure message
+    (`<method> to <user>: <reason>[: <output>][ (via ...)]`), or None when
+    the tool did not just exit (a password problem, a time-out)."""
+    import importlib
+
+    text = _VIA_SUFFIX.sub("", msg.partition(": ")[2])
+    if text.startswith(_EXITED):
+        output = text[len(_EXITED):]
+        return "" if output == "no output" else output + "\n"
+    patterns = getattr(importlib.import_module("mitogen." + method).Connection, "failure_patterns", ())
+    for _, reason in patterns:
+        if text.startswith(reason + ": "):
+            return text[len(reason) + 2:] + "\n"
+    return None
+
+
+def missing_interpreter(msg: str) -> Optional[str]:
+    match = _MISSING_PYTHON.search(msg)
+    return match.group(1) if match else None
 
 
 class Binding:
@@ -273,7 +318,12 @@ class Connection(ConnectionBase):
         # A failed login is UNREACHABLE like vanilla; a failed become step
         # (bad password, requiretty, ...) is a task failure.
         if method in loaders.BECOME_METHODS and reply.get("depth", 0) > 1:
-            raise AnsibleError("%s failed: %s" % (method, msg))
+            raise BecomeFailed("%s failed: %s" % (method, msg), tool_output(method, msg))
+        python = missing_interpreter(msg)
+        if python is not None:
+            raise InterpreterMissing(msg, python)
+        if method == "ssh":
+            msg = "Failed to connect to the host via ssh: %s" % (msg,)
         raise AnsibleConnectionFailure(msg)
 
     def get_binding(self) -> Binding:
@@ -318,6 +368,28 @@ class Connection(ConnectionBase):
         self._connect()
         return (self.init_child_result or {}).get("home_dir")
 
+    @property
+    def login_homedir(self) -> Optional[str]:
+        """Home of the login user (where vanilla puts remote_tmp)."""
+        self._connect()
+        return (self._login_init or {}).get("home_dir")
+
+    def becomes(self) -> bool:
+        """True if tasks run in a become context on top of the login one."""
+        self._connect()
+        return self.context != self.login_context
+
+    def file_owner(self) -> Optional[Tuple[int, int]]:
+        """(uid, gid) to give the task's temp dirs and uploads, or None.
+
+        Under vanilla the login user creates them, also when the task then
+        becomes root; our become-root context hands them to that user.
+        """
+        task, login = self.init_child_result or {}, self._login_init or {}
+        if not self.becomes() or task.get("uid") != 0 or login.get("uid") in (None, 0):
+            return None
+        return login["uid"], login["gid"]
+
     def get_good_temp_dir(self) -> Optional[str]:
         self._connect()
         return (self.init_child_result or {}).get("good_temp_dir")
@@ -342,29 +414,36 @@ class Connection(ConnectionBase):
         emulate_tty = bool(not in_data and sudoable and self.login_method == "ssh" and self._option("use_tty") is not False)
         # vanilla ssh hands the line to the remote user's login shell
         shell = target.runner.LOGIN_SHELL if self.login_method == "ssh" else None
-        rc, stdout, stderr = self.get_chain(use_login=not sudoable).call(
+        # vanilla runs it as the login user: become is the caller's to add
+        rc, stdout, stderr = self.get_chain(use_login=True).call(
             target.exec_command, cmd, in_data=in_data or b"", chdir=self.get_default_cwd(), shell=shell,
             emulate_tty=emulate_tty,
         )
         return rc, _as_bytes(stdout), _as_bytes(stderr)
 
-    def put_data(self, out_path: str, data: bytes, mode: Optional[int] = None, utimes: Any = None) -> None:
-        """Write `data` to `out_path` on the target atomically, in one call."""
+    def put_data(self, out_path: str, data: bytes, mode: Optional[int] = None, utimes: Any = None,
+                 masked: bool = False) -> None:
+        """Write `data` to `out_path` on the target atomically, in one call
+        (mode and owner as target.write_path and file_owner() say)."""
         import mitogen.core
 
         from ansible_mitogen import target
 
-        self.get_chain().call(target.write_path, out_path, mitogen.core.Blob(data), mode=mode, utimes=utimes)
+        self.get_chain().call(target.write_path, out_path, mitogen.core.Blob(data), mode=mode, utimes=utimes,
+                              owner=self.file_owner(), masked=masked)
 
     def put_file(self, in_path: str, out_path: str) -> None:
+        """As vanilla's sftp upload: the local file's mode minus the target's
+        umask, owned by the login user."""
         super().put_file(in_path, out_path)
         try:
-            size = os.path.getsize(in_path)
+            st = os.stat(in_path)
         except OSError as exc:
             raise AnsibleError("file or module does not exist: %s (%s)" % (in_path, exc))
-        if size <= INLINE_FILE_LIMIT:
+        mode = st.st_mode & 0o777
+        if st.st_size <= INLINE_FILE_LIMIT:
             with open(in_path, "rb") as fp:
-                self.put_data(out_path, fp.read())
+                self.put_data(out_path, fp.read(), mode=mode, masked=True)
             return
         from ansible_mitogen import target
 
@@ -373,7 +452,8 @@ class Connection(ConnectionBase):
         binding = self.get_binding()
         binding.register_file(in_path, chain.context)
         try:
-            chain.call(target.transfer_file, self.parent, in_path, out_path)
+            chain.call(target.transfer_file, self.parent, in_path, out_path, mode=mode, owner=self.file_owner(),
+                       masked=True)
         finally:
             binding.unregister_file(in_path, chain.context)
 

@@ -21,6 +21,7 @@ from typing import Any, Dict, Optional
 
 from ansible import constants as C
 from ansible.errors import AnsibleConnectionFailure
+from ansible.release import __version__ as ansible_version
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.utils.display import Display
 
@@ -32,6 +33,7 @@ except ImportError:  # ansible-core >= 2.21: results are UnifiedTaskResult objec
 import mitogen.core
 
 from ansible_mitogen import planner, runner, target
+from ansible_mitogen.connection import BecomeFailed, InterpreterMissing
 
 LOG = logging.getLogger(__name__)
 display = Display()
@@ -41,6 +43,8 @@ display = Display()
 SMALL_FILE_LIMIT = 512 * 1024
 LOCAL_TRANSPORTS = ('local', 'mitogen_local')
 TTY_TRANSPORTS = ('ssh', 'mitogen_ssh')
+# ansible-core < 2.19 writes a dict given to _transfer_data as JSON.
+DICT_DATA_AS_JSON = tuple(int(part) for part in ansible_version.split('.')[:2]) < (2, 19)
 # fetch reads files back in chunks of this size, this many in flight.
 FETCH_CHUNK = 1024 * 1024
 FETCH_WINDOW = 4
@@ -232,6 +236,12 @@ class ActionModuleMixin(object):
         display.debug('_low_level_execute_command(): executing: %s' % (cmd,))
         try:
             chain = self._mitogen_chain(use_login=not sudoable)
+        except BecomeFailed as exc:
+            if exc.output is None:
+                raise
+            # vanilla: the become tool's complaint is the command's output
+            out, err = ('', exc.output) if not emulate_tty else (exc.output.replace('\n', '\r\n'), '')
+            return dict(rc=1, stdout=out, stdout_lines=out.splitlines(), stderr=err, stderr_lines=err.splitlines())
         except AnsibleConnectionFailure:
             if not self._mitogen_may_run_without_python():
                 raise
@@ -262,7 +272,7 @@ class ActionModuleMixin(object):
             return executable
         if executable is None:
             return self._play_context.executable or C.DEFAULT_EXECUTABLE
-        become_applies = sudoable and self._connection.context is not self._connection.login_context
+        become_applies = sudoable and self._connection.becomes()
         if become_applies or _transport_name(self._connection) not in TTY_TRANSPORTS:
             return self._connection._shell.executable or C.DEFAULT_EXECUTABLE
         return runner.LOGIN_SHELL
@@ -290,35 +300,44 @@ class ActionModuleMixin(object):
     # -- temp dirs, paths, permissions -------------------------------------
 
     def _make_tmp_path(self, remote_user=None):
-        """Create the task temp dir as the user the task runs as.
+        """Create the task temp dir where vanilla would, owned as vanilla's.
 
-        When the path can be computed here (remote_tmp is absolute or under
-        the known home dir), creation is sent without waiting: the pipelined
-        call chain runs it before the next call and reports its failure
-        there.  Otherwise one call creates it with fallbacks.
+        Vanilla's login user creates it under its own remote_tmp; when the
+        task becomes an unprivileged user, in a system temp dir, shared by
+        ACLs.  Ours is made by the task's context: as the become user (no
+        ACLs needed), or by root handing it to the login user.  When the
+        path can be computed here, creation is sent without waiting: the
+        pipelined call chain runs it before the next call and reports its
+        failure there.  Otherwise one call creates it with fallbacks.
+        Returned with a trailing '/', like vanilla's.
         """
         remote_tmp = self.get_shell_option('remote_tmp', default='~/.ansible/tmp')
-        if getattr(self._connection, '_remote_is_local', False):
+        system_dirs = list(self.get_shell_option('system_tmpdirs', default=['/var/tmp', '/tmp']))
+        if getattr(self._connection, '_remote_is_local', False):  # network_cli & co. (never ours)
             remote_tmp = C.DEFAULT_LOCAL_TMP
+        owner = self._connection.file_owner()
+        base = self._mitogen_local_expand(remote_tmp, self._connection.login_homedir)
+        if self._connection.becomes() and owner is None and self._is_become_unprivileged():
+            # vanilla's _mkdtemp2(system=True)
+            if base is None or base.rstrip('/') not in system_dirs:
+                base = system_dirs[0]
         basefile = self._connection._shell._generate_temp_dir_name()
-        base = self._mitogen_local_expand(remote_tmp)
         if base is not None:
             path = os.path.join(base, basefile)
-            self._mitogen_send(target.make_dir, path)
+            self._mitogen_send(target.make_dir, path, owner)
         else:
-            system_dirs = self.get_shell_option('system_tmpdirs', default=['/var/tmp', '/tmp'])
-            path = self._mitogen_call(target.make_temp_dir, remote_tmp, basefile + '-', list(system_dirs))
+            path = self._mitogen_call(target.make_temp_dir, remote_tmp, basefile + '-', system_dirs, owner)
         self._cleanup_remote_tmp = True
+        path = self._connection._shell.join_path(path, '')
         self._connection._shell.tmpdir = path
         return path
 
-    def _mitogen_local_expand(self, path: str) -> Optional[str]:
-        """`path` as the task user would expand it, if knowable without a call."""
+    def _mitogen_local_expand(self, path: str, home: Optional[str]) -> Optional[str]:
+        """`path` expanded with `home`, if knowable without a call."""
         if '$' in path:
             return None
         if path.startswith('/'):
             return path
-        home = getattr(self._connection, 'homedir', None)
         if home and (path == '~' or path.startswith('~/')):
             return home + path[1:]
         return None
@@ -351,14 +370,20 @@ class ActionModuleMixin(object):
         return self._mitogen_call(target.file_exists, path)
 
     def _fixup_perms2(self, remote_paths, remote_user=None, execute=True):
-        """Files are created by the task's own user: only +x may be needed."""
+        """Files belong to a user the task can use: at most u+rwx, as vanilla
+        does when it needs no ACLs."""
         if execute:
             paths = [p for p in remote_paths if p and p != self._connection._shell.tmpdir]
             if paths:
                 self._mitogen_send(target.set_executable, paths)
-        return None
+        return remote_paths
 
     def _remote_chmod(self, paths, mode, sudoable=False):
+        # Files of the task temp dir belong to the task's user (the become
+        # user, where vanilla would share the login user's by ACLs).
+        tmpdir = self._connection._shell.tmpdir
+        if tmpdir and all(str(p).startswith(tmpdir) for p in paths):
+            sudoable = True
         return self._low_level_execute_command(
             self._connection._shell.chmod(paths, mode), sudoable=sudoable)
 
@@ -370,11 +395,16 @@ class ActionModuleMixin(object):
         The module call that consumes the file follows on the same pipelined
         chain, so it runs after the write and fails if the write failed.
         """
+        if isinstance(data, dict) and DICT_DATA_AS_JSON:
+            from ansible.parsing.utils.jsonify import jsonify
+            data = jsonify(data)
         if isinstance(data, str):
             data = data.encode(errors='surrogateescape')
         elif not isinstance(data, bytes):
             raise TypeError('data must be either a string or bytes')
-        self._mitogen_send(target.write_path, remote_path, _blob(data))
+        # vanilla uploads a mkstemp() file: mode 0600
+        self._mitogen_send(target.write_path, remote_path, _blob(data), 0o600, None,
+                           self._connection.file_owner())
         return remote_path
 
     def _transfer_file(self, local_path, remote_path):
@@ -383,8 +413,9 @@ class ActionModuleMixin(object):
             with open(local_path, 'rb') as fp:
                 data = fp.read()
             st = os.stat(local_path)
-            self._mitogen_send(target.write_path, remote_path, _blob(data), None,
-                               (st.st_atime, st.st_mtime))
+            # as vanilla's sftp upload: the local mode minus the target's umask
+            self._mitogen_send(target.write_path, remote_path, _blob(data), st.st_mode & 0o777,
+                               (st.st_atime, st.st_mtime), self._connection.file_owner(), True)
         else:
             self._connection.put_file(local_path, remote_path)
         return remote_path
@@ -419,16 +450,25 @@ class ActionModuleMixin(object):
             raise self._mitogen_error('module (%s) is missing interpreter line' % module_name)
         self._used_interpreter = shebang
 
-        plan = planner.plan_module(
-            module_name, module_args, module_path, style, shebang, data, profile,
-            env={str(k): str(v) for k, v in env.items()}, cwd=self._mitogen_task_cwd(),
-            fork=self._mitogen_wants_fork(task_vars), temp_dir=self._mitogen_temp_dir(),
-            emulate_tty=_transport_name(self._connection) in TTY_TRANSPORTS)
-        spec = plan.spec()
-        if wrap_async:
-            spec.update(async_jid='j%d' % secrets.randbelow(999999999999),
-                        async_limit=self._task.async_val, async_dir=async_dir)
-        res = self._mitogen_run(plan, spec)
+        try:
+            plan = planner.plan_module(
+                module_name, module_args, module_path, style, shebang, data, profile,
+                env={str(k): str(v) for k, v in env.items()}, cwd=self._mitogen_task_cwd(),
+                fork=self._mitogen_wants_fork(task_vars), temp_dir=self._mitogen_temp_dir(),
+                emulate_tty=_transport_name(self._connection) in TTY_TRANSPORTS)
+            spec = plan.spec()
+            if wrap_async:
+                spec.update(async_jid='j%d' % secrets.randbelow(999999999999),
+                            async_limit=self._task.async_val, async_dir=async_dir)
+            res = self._mitogen_run(plan, spec)
+        except BecomeFailed as exc:
+            if exc.output is None:
+                raise
+            # vanilla: the become tool's complaint is the module's stderr
+            res = {'rc': 1, 'stdout': '', 'stderr': exc.output}
+        except InterpreterMissing as exc:
+            # vanilla: /bin/sh could not find the module's interpreter
+            res = {'rc': 127, 'stdout': '', 'stderr': '/bin/sh: 1: %s: not found\n' % exc.python}
         data = self._mitogen_parse(res, profile)
         return self._mitogen_finish(data, wrap_async)
 

@@ -18,6 +18,7 @@ Either can be run in a forked child for isolation, or detached as an async
 job that writes its result where ``async_status`` expects it.
 """
 import atexit
+import errno
 import functools
 import hashlib
 import importlib.abc
@@ -695,7 +696,9 @@ def exec_command(cmd, in_data=b'', chdir=None, shell=None, emulate_tty=False,
             cwd=chdir or None, env=full_env, close_fds=True,
             preexec_fn=_reset_child_signals)
     except OSError as exc:
-        return 127, b'', ('%s: %s\n' % (argv[0], exc.strerror)).encode()
+        # a shell's exit codes: 127 not found, 126 found but not executable
+        rc = 127 if exc.errno == errno.ENOENT else 126
+        return rc, b'', ('%s: %s\n' % (argv[0], exc.strerror)).encode()
     stdout, stderr = proc.communicate(in_data or b'')
     stderr = stderr or b''
     if emulate_tty:
@@ -748,12 +751,18 @@ def run_program(spec):
         rc, stdout, stderr = exec_command(
             argv, in_data=spec.get('in_data') or b'', chdir=spec.get('cwd'),
             emulate_tty=emulate_tty, env=spec.get('env'))
-        if rc == 127 and not stdout and stderr.endswith(b'No such file or directory\n'):
+        if rc in (126, 127) and not stdout and stderr.startswith(argv[0].encode() + b': '):
             # vanilla runs modules through /bin/sh, which words it like this
-            stderr = ('/bin/sh: 1: %s: not found\n' % argv[0]).encode()
+            reason = stderr[len(argv[0]) + 2:].decode(errors='replace').strip()
+            if reason == os.strerror(errno.ENOENT):
+                reason = 'not found'
+            stderr = ('/bin/sh: 1: %s: %s\n' % (argv[0], reason)).encode()
             if emulate_tty:
                 stdout, stderr = stderr.replace(b'\n', b'\r\n'), b''
-        return {'rc': rc, 'stdout': stdout, 'stderr': stderr}
+        out = {'rc': rc, 'stdout': stdout, 'stderr': stderr}
+        if spec.get('want_cmd'):  # async jobs report it, like async_wrapper
+            out['cmd'] = ' '.join(argv[len(spec.get('interpreter') or []):])
+        return out
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -832,7 +841,8 @@ def _async_daemon(spec, async_dir, notify_fd):
     _write_job(job_path, {'started': True, 'finished': False, 'ansible_job_id': jid})
     _write_all(notify_fd, jid.encode())
     os.close(notify_fd)
-    runner_spec = dict(spec, async_jid=None)
+    # async_wrapper runs the module with pipes: stdout and stderr apart
+    runner_spec = dict(spec, async_jid=None, emulate_tty=False, want_cmd=True)
     result = _run_with_time_limit(runner_spec, int(spec.get('async_limit') or 0))
     result.setdefault('ansible_job_id', jid)
     _write_job(job_path, result)
@@ -879,25 +889,46 @@ def _run_with_time_limit(spec, limit):
 
 
 def job_result(out):
-    """Turn rc/stdout/stderr of a module into the dict async_wrapper stores."""
+    """Turn rc/stdout/stderr of a module into the dict async_wrapper stores
+    (the same fields on success, junk output and output that is no JSON)."""
     stdout = out['stdout'].decode('utf-8', 'surrogateescape')
     stderr = out['stderr'].decode('utf-8', 'surrogateescape')
     try:
-        result = json.loads(_json_part(stdout))
+        text, junk_warnings = _json_part(stdout)
+        result = json.loads(text)
     except ValueError:
-        return {'failed': True, 'msg': 'module output was not JSON',
-                'data': stdout, 'stderr': stderr, 'rc': out['rc']}
+        return {'failed': True, 'cmd': out.get('cmd', ''), 'data': stdout, 'stderr': stderr,
+                'msg': traceback.format_exc()}
+    if junk_warnings:
+        warnings = result.get('warnings', [])
+        if not isinstance(warnings, list):
+            warnings = [warnings]
+        result['warnings'] = warnings + junk_warnings
     if stderr:
         result['stderr'] = stderr
     return result
 
 
 def _json_part(text):
-    start = text.find('{')
-    end = text.rfind('}')
-    if start < 0 or end < start:
-        raise ValueError('no JSON object')
-    return text[start:end + 1]
+    """(JSON lines of `text`, warnings about junk after them), as async_wrapper
+    filters: leading lines before one starting with '{' are dropped, trailing
+    lines after the last one ending with '}' are dropped with a warning."""
+    lines = text.splitlines()
+    for start, line in enumerate(lines):
+        if line.strip().startswith('{'):
+            break
+    else:
+        raise ValueError('No start of json char found')
+    lines = lines[start:]
+    for offset, line in enumerate(reversed(lines)):
+        if line.strip().endswith('}'):
+            break
+    else:
+        raise ValueError('No end of json char found')
+    warnings = []
+    if offset:
+        warnings.append('Module invocation had junk after the JSON data: %s' % '\n'.join(lines[len(lines) - offset:]))
+    return '\n'.join(lines[:len(lines) - offset]), warnings
 
 
 def _write_job(path, info):

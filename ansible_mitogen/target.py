@@ -56,8 +56,19 @@ def _is_good_temp_dir(path):
 
 
 def find_good_temp_dir(candidates):
-    """First candidate directory we can create files in (else the system tmp)."""
-    for candidate in list(candidates or ()) + [tempfile.gettempdir(), '/var/tmp', '/tmp']:
+    """First candidate directory we can create files in (else the system tmp).
+
+    Existing directories win, so connecting creates nothing (vanilla leaves
+    no ~/.ansible in the home of a become user); only when none is usable
+    is the first creatable candidate made.
+    """
+    candidates = list(candidates or ()) + [tempfile.gettempdir(), '/var/tmp', '/tmp']
+    for candidate in candidates:
+        if os.path.isdir(expand_user(os.path.expandvars(candidate))):
+            path = _is_good_temp_dir(candidate)
+            if path:
+                return path
+    for candidate in candidates:
         path = _is_good_temp_dir(candidate)
         if path:
             return path
@@ -71,7 +82,8 @@ def init_child(econtext=None, log_level=None, candidate_temp_dirs=()):
     if log_level is not None:
         logging.getLogger('ansible_mitogen').setLevel(log_level)
     _good_temp_dir = find_good_temp_dir(candidate_temp_dirs)
-    return {'home_dir': _home_dir(), 'good_temp_dir': _good_temp_dir}
+    return {'home_dir': _home_dir(), 'good_temp_dir': _good_temp_dir,
+            'uid': os.geteuid(), 'gid': os.getegid()}
 
 
 @takes_econtext
@@ -108,7 +120,7 @@ def exec_command(cmd, in_data=b'', chdir=None, shell=None, emulate_tty=False):
                                emulate_tty=emulate_tty)
 
 
-def make_temp_dir(remote_tmp, prefix, system_dirs=()):
+def make_temp_dir(remote_tmp, prefix, system_dirs=(), owner=None):
     """Create the task's temp dir under remote_tmp (or a fallback); return its path.
 
     Created by the user the task runs as, so no permission fixups are needed
@@ -121,17 +133,43 @@ def make_temp_dir(remote_tmp, prefix, system_dirs=()):
     for base in bases:
         try:
             base = expand_user(os.path.expandvars(base))
-            os.makedirs(base, mode=0o700, exist_ok=True)
-            return tempfile.mkdtemp(prefix=prefix, dir=base)
+            _make_dirs(base, owner)
+            path = tempfile.mkdtemp(prefix=prefix, dir=base)
+            _chown(path, owner)
+            return path
         except OSError as exc:
             last_error = exc
     raise last_error
 
 
-def make_dir(path):
-    """mkdir -p with mode 0700 for the leaf (a task temp dir at a known path)."""
-    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+def make_dir(path, owner=None):
+    """mkdir -p with mode 0700 for the leaf (a task temp dir at a known path).
+
+    `owner` (uid, gid): what a become-root task creates is handed to the
+    login user, who would have created it under vanilla.
+    """
+    _make_dirs(os.path.dirname(path), owner)
     os.mkdir(path, 0o700)
+    _chown(path, owner)
+
+
+def _make_dirs(path, owner):
+    """os.makedirs(mode 0700), giving every directory it creates to `owner`."""
+    missing = []
+    while path and path != '/' and not os.path.isdir(path):
+        missing.append(path)
+        path = os.path.dirname(path)
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory, 0o700)
+        except FileExistsError:
+            continue
+        _chown(directory, owner)
+
+
+def _chown(path, owner):
+    if owner is not None:
+        os.chown(path, owner[0], owner[1])
 
 
 def remove_path(path):
@@ -162,24 +200,20 @@ def read_path(path):
 
 
 def set_executable(paths):
-    """``chmod u+x`` (plus g/o where already readable), as _fixup_perms2 would."""
+    """``chmod u+rwx``, as vanilla's _fixup_perms2 does for the owner."""
     for path in paths:
         try:
             mode = os.stat(path).st_mode
         except OSError:
             continue
-        if stat.S_ISDIR(mode):
-            continue
-        extra = stat.S_IXUSR
-        if mode & stat.S_IRGRP:
-            extra |= stat.S_IXGRP
-        if mode & stat.S_IROTH:
-            extra |= stat.S_IXOTH
-        os.chmod(path, stat.S_IMODE(mode) | extra)
+        os.chmod(path, stat.S_IMODE(mode) | stat.S_IRWXU)
 
 
-def write_path(path, data, mode=None, utimes=None):
-    """Atomically replace `path` with `data` (temp file in the same dir, rename)."""
+def write_path(path, data, mode=None, utimes=None, owner=None, masked=False):
+    """Atomically replace `path` with `data` (temp file in the same dir, rename).
+
+    See _finish_file for `mode`, `owner` and `masked`.
+    """
     directory = os.path.dirname(path) or '.'
     fd, tmp = tempfile.mkstemp(prefix='.mitogen-', dir=directory)
     try:
@@ -188,17 +222,22 @@ def write_path(path, data, mode=None, utimes=None):
             os.fsync(fd)  # the rename must never expose an unwritten file
         finally:
             os.close(fd)
-        _finish_file(tmp, path, mode, utimes)
+        _finish_file(tmp, path, mode, utimes, owner, masked)
     except BaseException:
         _unlink_quiet(tmp)
         raise
 
 
-def _finish_file(tmp, path, mode, utimes):
-    if mode is not None:
-        os.chmod(tmp, mode)
-    else:
-        os.chmod(tmp, 0o666 & ~_current_umask())
+def _finish_file(tmp, path, mode, utimes, owner=None, masked=False):
+    """Mode, owner and times of `tmp`, then rename it to `path`.
+
+    `mode` None: 0666 minus the umask; `masked`: `mode` minus the umask (an
+    sftp upload of a local file of that mode).  `owner`: see make_dir.
+    """
+    _chown(tmp, owner)
+    if mode is None:
+        mode, masked = 0o666, True
+    os.chmod(tmp, mode & ~_current_umask() if masked else mode)
     if utimes is not None:
         os.utime(tmp, utimes)
     os.rename(tmp, path)
@@ -217,7 +256,7 @@ def _unlink_quiet(path):
         pass
 
 
-def transfer_file(context, in_path, out_path, mode=None, set_owner=False, utimes=None):
+def transfer_file(context, in_path, out_path, mode=None, owner=None, utimes=None, masked=False):
     """Pull `in_path` from the FileService of `context` into `out_path` atomically.
 
     The service verifies size and SHA-1; like vanilla's sftp/scp put, the
@@ -231,7 +270,7 @@ def transfer_file(context, in_path, out_path, mode=None, set_owner=False, utimes
             mitogen.service.FileService.get(context, in_path, fp)
             fp.flush()
             os.fsync(fp.fileno())
-        _finish_file(tmp, out_path, mode, utimes)
+        _finish_file(tmp, out_path, mode, utimes, owner, masked)
     except BaseException:
         _unlink_quiet(tmp)
         raise

@@ -8,6 +8,7 @@ user sees (results, messages, recap) with vanilla.
 """
 import json
 import os
+import re
 import shlex
 import subprocess
 from typing import Dict, List, Sequence
@@ -71,7 +72,10 @@ def test_sudo_with_log_output(log_output_bed):
     for attempt in range(2):
         ours = harness.run_playbook(name, log_output_bed.inventory, strategy=harness.MITOGEN)
         assert harness.check_outcome(ours, {}) is None, ours.describe()
-    vanilla = harness.run_playbook(name, log_output_bed.inventory, strategy=harness.VANILLA)
+    for attempt in range(2):  # vanilla's ssh has rare UNREACHABLE flakes on a loaded machine
+        vanilla = harness.run_playbook(name, log_output_bed.inventory, strategy=harness.VANILLA)
+        if vanilla.recap == ours.recap:
+            break
     assert vanilla.recap == ours.recap, (vanilla.describe(), ours.describe())
 
 
@@ -153,3 +157,115 @@ def test_reset_connection_many_hosts_one_machine(inventory, tmp_path):
     assert len(ours.recap) == 6
     vanilla = harness.run_playbook(name, inv, strategy=harness.VANILLA, timeout=240)
     assert vanilla.recap == ours.recap, (vanilla.describe(), ours.describe())
+
+
+# -- 6. ActionBase methods called by third-party action plugins --------------
+
+def _normalized(value):
+    """Strip what differs between any two runs or is vanilla's ssh noise."""
+    if isinstance(value, str):
+        value = re.sub(r"Shared connection to \S+ closed.\n?", "", value.replace("\r", ""))
+        return re.sub(r"ansible-tmp-[\d.]+-\d+-\d+", "ansible-tmp-X", value)
+    if isinstance(value, dict):
+        return {k: _normalized(v) for k, v in value.items() if k not in ("start", "end", "delta")}
+    if isinstance(value, list):
+        return [_normalized(v) for v in value]
+    return value
+
+
+@pytest.mark.timeout(300)
+def test_actionbase_methods_match_vanilla(inventory, tmp_path):
+    """Return values of every ActionBase method, normal and become.  Found:
+    _make_tmp_path without vanilla's trailing '/', uploads 0644 instead of
+    0600, temp files of become-root tasks owned by root, a dict refused by
+    _transfer_data on ansible-core < 2.19, _fixup_perms2 returning None,
+    connection.exec_command running as the become user."""
+    name = "_parity_actionbase.yml"
+    vanilla = by_task(results(name, inventory, harness.VANILLA, tmp_path))
+    ours = by_task(results(name, inventory, harness.MITOGEN, tmp_path))
+    assert set(ours) == set(vanilla)
+    compared = 0
+    for task, want in vanilla.items():
+        got = ours[task]
+        assert got["_status"] == want["_status"], (task, got)
+        if task == "become unprivileged":
+            continue  # vanilla needs setfacl here; see test_actionbase_become_unprivileged
+        for call in want["calls"]:
+            assert _normalized(got["calls"].get(call)) == _normalized(want["calls"][call]), (task, call)
+            compared += 1
+    assert compared > 90
+    assert vanilla["become root"]["calls"]["make_tmp_path"].endswith("/")
+
+
+@pytest.mark.timeout(300)
+def test_actionbase_become_unprivileged(inventory, tmp_path):
+    """Documented difference: vanilla can only share its temp files with an
+    unprivileged become user through ACLs or world-readable files; ours are
+    the become user's own, in a system temp dir as vanilla's would be."""
+    calls = by_task(results("_parity_actionbase.yml", inventory, harness.MITOGEN, tmp_path))["become unprivileged"]
+    calls = calls["calls"]
+    assert calls["tmp parent"] == "/var/tmp", calls["tmp parent"]
+    assert calls["tmp owner"]["stdout"].split() == ["mitogen_user", "700"]
+    assert calls["fixup_perms2"] == ["<TMP>/str"]
+    assert calls["file_exists yes"] is True and calls["gone"] is False
+    assert calls["execute_module command"]["stdout"] == "mitogen_user"
+
+
+# -- 9. controller-side tasks and their temp dir ------------------------------
+
+@pytest.mark.timeout(300)
+def test_local_become_unprivileged_temp_dir(inventory):
+    """mitogen_local claimed to be a network connection (_remote_is_local),
+    so staged files went to root's ~/.ansible/tmp/ansible-local-*, which
+    `nobody` cannot use: Permission denied where vanilla copies."""
+    name = "_parity_local_become.yml"
+    ours = harness.run_playbook(name, inventory, strategy=harness.MITOGEN)
+    assert harness.check_outcome(ours, {}) is None, ours.describe()
+    vanilla = harness.run_playbook(name, inventory, strategy=harness.VANILLA)
+    assert vanilla.recap == ours.recap, vanilla.describe()
+
+
+# -- 4. async jobs keep stdout and stderr apart --------------------------------
+
+def _async_view(result: dict) -> dict:
+    view = {k: result.get(k) for k in ("_status", "stdout", "stderr", "data", "warnings", "rc", "changed",
+                                         "failed", "finished")}
+    msg = result.get("msg")
+    view["msg"] = msg.strip().splitlines()[-1] if isinstance(msg, str) and msg.strip() else msg
+    view["cmd"] = [os.path.basename(part) for part in (result.get("cmd") or "").split()]
+    return view
+
+
+@pytest.mark.timeout(300)
+def test_async_streams_and_junk(inventory, tmp_path):
+    """Async programs ran with the ssh TTY emulation (stderr merged, CRLF);
+    junk output lost async_wrapper's `data`/`stderr`/`cmd` and warnings."""
+    vanilla = by_task(results("_parity_async.yml", inventory, harness.VANILLA, tmp_path))
+    ours = by_task(results("_parity_async.yml", inventory, harness.MITOGEN, tmp_path))
+    assert vanilla["both streams"]["stderr"] == "to stderr\n"
+    assert vanilla["junk"]["data"] == "not json at all\n"
+    for task in vanilla:
+        assert _async_view(ours[task]) == _async_view(vanilla[task]), task
+
+
+# -- 5. failure results carry vanilla's fields ---------------------------------
+
+_TMP_PATH = re.compile(r"/\S*/(ansible-tmp-[^/\s]+|ansible-mitogen-[^/\s]+)/")
+_NOT_COMPARED = {"exception", "start", "end", "delta", "invocation", "_ansible_no_log"}
+
+
+def _failure_view(result: dict) -> dict:
+    view = {k: v for k, v in result.items() if k not in _NOT_COMPARED}
+    return {k: _TMP_PATH.sub("<TMP>/", v) if isinstance(v, str) else v for k, v in view.items()}
+
+
+@pytest.mark.timeout(300)
+def test_failure_results(inventory, tmp_path):
+    """Bad become_flags and an unexecutable binary gave our own text in
+    `msg` only; a missing interpreter made the host UNREACHABLE.  Vanilla's
+    module_stdout / module_stderr / rc / msg are what playbooks test."""
+    vanilla = by_task(results("_parity_failures.yml", inventory, harness.VANILLA, tmp_path))
+    ours = by_task(results("_parity_failures.yml", inventory, harness.MITOGEN, tmp_path))
+    assert "unrecognized option" in vanilla["bad become flags"]["module_stderr"]
+    for task in vanilla:
+        assert _failure_view(ours[task]) == _failure_view(vanilla[task]), task

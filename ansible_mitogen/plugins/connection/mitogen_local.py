@@ -22,4 +22,4 @@ author: ansible_mitogen
 options: {}
 """
 
-Connection = ansible_mitogen.connection.connection_type("local", DOCUMENTATION, __name__, _remote_is_local=True, has_tty=False)
+Connection = ansible_mitogen.connection.connection_type("local", DOCUMENTATION, __name__, has_tty=False)
