@@ -385,8 +385,10 @@ class Connection(ConnectionBase):
         Under vanilla the login user creates them, also when the task then
         becomes root; our become-root context hands them to that user.
         """
+        if not self.becomes():  # connects: the init results are known after it
+            return None
         task, login = self.init_child_result or {}, self._login_init or {}
-        if not self.becomes() or task.get("uid") != 0 or login.get("uid") in (None, 0):
+        if task.get("uid") != 0 or login.get("uid") in (None, 0):
             return None
         return login["uid"], login["gid"]
 
