@@ -50,4 +50,9 @@ def setup() -> None:
         logger.handlers = [handler]
         logger.propagate = False
         logger.setLevel(level())
+    # Connection tools' own diagnostics the user asked for (ssh -v through
+    # the ssh `verbosity` option) are INFO records: shown at -vvv, as
+    # vanilla shows ssh's debug lines.
+    stderr_logger = logging.getLogger("mitogen.stderr")
+    stderr_logger.setLevel(min(level(), logging.INFO))
     _configured = True

@@ -240,7 +240,7 @@ class Settings:
             ) + ["-o", "ConnectTimeout=%d" % timeout],
             connect_timeout=timeout + BOOT_ALLOWANCE,
             check_host_keys="enforce" if to_bool(host_key_checking, True) else "ignore",
-            ssh_debug_level=to_int(self.var("mitogen_ssh_debug_level")),
+            ssh_debug_level=to_int(self.var("mitogen_ssh_debug_level")) or to_int(self.option("verbosity")) or None,
             keepalive_interval=to_int(self.var("mitogen_ssh_keepalive_interval"), DEFAULT_KEEPALIVE_INTERVAL),
             keepalive_count=to_int(self.var("mitogen_ssh_keepalive_count"), DEFAULT_KEEPALIVE_COUNT),
             compression=to_bool(self.var("mitogen_ssh_compression"), True),

@@ -256,6 +256,10 @@ class Connection(object):
     options_class = Options
     #: Give the child a pty as controlling terminal (prompts via /dev/tty, requiretty).
     use_tty = False
+    #: Level of the child's stderr lines after boot (mitogen.stderr.<name>);
+    #: with `diag_verbose` the boot output is logged at that level too.
+    diag_log_level = logging.WARNING
+    diag_verbose = False
     #: Carry stdin/stdout over the pty too (for programs that read passwords from stdin).
     stdio_over_tty = False
     #: Regexes (bytes, case-insensitive) matching a password prompt.
@@ -521,10 +525,14 @@ class Connection(object):
         stream.max_message_size = self.options.max_child_message_size
         self.router.register(context, stream)
         diag_stream = None
+        diag_logger = logging.getLogger('mitogen.stderr.%s' % (name,))
+        if self.diag_verbose:
+            for line in mitogen.core.to_text(self._output).splitlines():
+                diag_logger.log(self.diag_log_level, '%s', line.rstrip('\r'))
         if self._diag_fd is not None:
             diag_stream = mitogen.core.LineLogStream(
-                self.router.broker, self._diag_fd, logging.getLogger('mitogen.stderr.%s' % (name,)),
-                logging.WARNING, keep_open=self._diag_fd == self._tty_fd)
+                self.router.broker, self._diag_fd, diag_logger,
+                self.diag_log_level, keep_open=self._diag_fd == self._tty_fd)
             diag_stream.start()
         reaper = Reaper(self.router.broker, self.pid, name)
         mitogen.core.listen(stream, 'disconnect', reaper.start)

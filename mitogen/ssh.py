@@ -6,6 +6,8 @@ remote login shell.  The argv is built like a careful user would type it;
 output of ssh is scanned for password prompts and well-known failures so
 that every error has a clear message and arrives in bounded time.
 """
+import logging
+
 import mitogen.parent
 from mitogen.methodbase import eof_message_naming_python
 
@@ -114,6 +116,16 @@ class Connection(mitogen.parent.Connection):
     def use_tty(self):
         # ssh prompts on /dev/tty; without a password BatchMode forbids prompts.
         return self.options.password is not None
+
+    @property
+    def diag_verbose(self):
+        # ssh -v output the user asked for: logged as debug information
+        # (shown at -vvv), not as warnings
+        return bool(self.options.ssh_debug_level)
+
+    @property
+    def diag_log_level(self):
+        return logging.INFO if self.options.ssh_debug_level else logging.WARNING
 
     def get_argv(self):
         return build_ssh_argv(self.options, mitogen.parent.shell_join(self.get_boot_command()))

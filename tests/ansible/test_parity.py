@@ -269,3 +269,21 @@ def test_failure_results(inventory, tmp_path):
     assert "unrecognized option" in vanilla["bad become flags"]["module_stderr"]
     for task in vanilla:
         assert _failure_view(ours[task]) == _failure_view(vanilla[task]), task
+
+
+# -- 7. options of the builtin ssh plugin ---------------------------------------
+
+@pytest.mark.timeout(180)
+def test_ssh_verbosity_option(inventory):
+    """ANSIBLE_SSH_VERBOSITY (ansible-core 2.19+) was ignored: vanilla's -vvv
+    output carries ssh's own debug lines; without -vvv neither shows them."""
+    from ansible.release import __version__
+
+    if tuple(int(part) for part in __version__.split(".")[:2]) < (2, 19):
+        pytest.skip("the ssh plugin of ansible-core < 2.19 has no verbosity option")
+    env = {"ANSIBLE_SSH_VERBOSITY": "3"}
+    for strategy in (harness.VANILLA, harness.MITOGEN):
+        loud = run_adhoc(inventory, strategy, ["-vvv", "-m", "command", "-a", "true"], env=env)
+        assert loud.returncode == 0 and "debug1: " in loud.stdout + loud.stderr, (strategy, loud.stdout[-3000:])
+    quiet = run_adhoc(inventory, harness.MITOGEN, ["-m", "command", "-a", "true"], env=env)
+    assert quiet.returncode == 0 and "debug1: " not in quiet.stdout + quiet.stderr, quiet.stdout
