@@ -88,6 +88,18 @@ def tool_output(method: str, msg: str) -> Optional[str]:
     return None
 
 
+# Login failures that no retry can mend (vanilla stops retrying on a
+# refused password too, to spare the account).
+_FINAL_FAILURES = ("password", "authentication failed", "host key verification", "not found on the target",
+                   "no usable shell")
+
+
+def is_retryable(reply: Dict[str, Any]) -> bool:
+    """A failed ssh login hop worth another attempt (reconnection_retries)."""
+    return reply.get("depth") == 1 and reply.get("method") == "ssh" and not any(
+        text in reply["msg"] for text in _FINAL_FAILURES)
+
+
 def missing_interpreter(msg: str) -> Optional[str]:
     match = _MISSING_PYTHON.search(msg)
     return match.group(1) if match else None
@@ -293,14 +305,22 @@ class Connection(ConnectionBase):
         if self.context is not None:
             return self
         stack = self.build_stack()
-        try:
-            self.router, self.parent = process.client(self._multiplexer_key())
-            reply = self.get_binding().get_context(stack, self._init_kwargs())
-        except AnsibleError:
-            raise
-        except Exception as exc:
-            process.drop_client()
-            raise AnsibleConnectionFailure("ansible_mitogen: multiplexer unavailable: %s" % exc)
+        retries = transport_config.to_int(self._option("reconnection_retries"), 0) if self.login_method == "ssh" else 0
+        for attempt in range(retries + 1):
+            try:
+                self.router, self.parent = process.client(self._multiplexer_key())
+                reply = self.get_binding().get_context(stack, self._init_kwargs())
+            except AnsibleError:
+                raise
+            except Exception as exc:
+                process.drop_client()
+                raise AnsibleConnectionFailure("ansible_mitogen: multiplexer unavailable: %s" % exc)
+            if not (reply.get("msg") and attempt < retries and is_retryable(reply)):
+                break
+            # vanilla ssh's reconnection_retries and back-off
+            pause = min(2 ** attempt - 1, 30)
+            display.vv("ansible_mitogen: %s; retrying in %d s" % (reply["msg"], pause), host=self._inventory_name())
+            time.sleep(pause)
         if reply.get("msg"):
             self._raise_connect_failure(reply, stack)
         self._mitogen_stack = stack

@@ -53,6 +53,24 @@ def remote_name(mask: bool) -> str:
     return "python(mitogen:%s@%s:%d)" % (getpass.getuser(), host, _controller_pid)
 
 
+def private_key_file(key_data: str) -> str:
+    """Path of a controller file (mode 0600) holding `key_data`: ansible's
+    per-run local temp dir, named after the key's digest, written once."""
+    import hashlib
+
+    from ansible import constants as C
+
+    data = key_data.strip() + "\n"
+    path = os.path.join(C.DEFAULT_LOCAL_TMP, "mitogen-key-%s" % hashlib.sha256(data.encode()).hexdigest()[:16])
+    if not os.path.exists(path):
+        os.makedirs(C.DEFAULT_LOCAL_TMP, mode=0o700, exist_ok=True)
+        fd = os.open(path + ".%d" % os.getpid(), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fp:
+            fp.write(data)
+        os.rename(path + ".%d" % os.getpid(), path)
+    return path
+
+
 def to_bool(value: Any, default: bool = False) -> bool:
     if value is None or value == "":
         return default
@@ -245,8 +263,14 @@ class Settings:
             keepalive_count=to_int(self.var("mitogen_ssh_keepalive_count"), DEFAULT_KEEPALIVE_COUNT),
             compression=to_bool(self.var("mitogen_ssh_compression"), True),
         )
+        key_data = self.option("private_key")
+        if key_data:  # ansible-core 2.19+: the key itself, not a path
+            kwargs["identity_file"] = private_key_file(str(key_data))
         if kwargs["identity_file"]:
             kwargs["identity_file"] = os.path.expanduser(kwargs["identity_file"])
+        pkcs11 = self.option("pkcs11_provider")
+        if pkcs11:  # the password is the PIN, as in vanilla
+            kwargs["ssh_args"] = kwargs["ssh_args"] + ["-o", "PKCS11Provider=%s" % pkcs11]
         return {"method": "ssh", "kwargs": kwargs}
 
     def local_hop(self) -> Hop:

@@ -95,6 +95,7 @@ class Connection(mitogen.parent.Connection):
     password_patterns = (
         rb"password:",                       # "user@host's password:", "Password:"
         rb"enter passphrase for key",        # encrypted identity file
+        rb"enter pin for ",                  # PKCS#11 token (PKCS11Provider)
     )
     failure_patterns = (
         (rb'Host key verification failed', 'ssh host key verification failed (unknown or changed host key)'),

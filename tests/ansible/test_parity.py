@@ -11,6 +11,7 @@ import os
 import re
 import shlex
 import subprocess
+import time
 from typing import Dict, List, Sequence
 
 import pytest
@@ -287,3 +288,31 @@ def test_ssh_verbosity_option(inventory):
         assert loud.returncode == 0 and "debug1: " in loud.stdout + loud.stderr, (strategy, loud.stdout[-3000:])
     quiet = run_adhoc(inventory, harness.MITOGEN, ["-m", "command", "-a", "true"], env=env)
     assert quiet.returncode == 0 and "debug1: " not in quiet.stdout + quiet.stderr, quiet.stdout
+
+
+@pytest.mark.timeout(180)
+def test_ssh_private_key_data_and_retries(inventory, testbed, tmp_path):
+    """ansible_private_key (2.19+, the key itself) logs in; with
+    reconnection_retries an unreachable port is tried that many more times
+    (vanilla's back-off: 0, 1 s) before the host is UNREACHABLE."""
+    from ansible.release import __version__
+
+    if tuple(int(part) for part in __version__.split(".")[:2]) < (2, 19):
+        pytest.skip("ansible-core < 2.19 has no private_key option")
+    with open(testbed.private_key) as fp:
+        key = fp.read()
+    hostvars = _host_line_vars(inventory)
+    hostvars.pop("ansible_ssh_private_key_file")
+    inv = tmp_path / "key.json"
+    inv.write_text(json.dumps({"all": {"hosts": {"target-0": dict(hostvars, ansible_private_key=key)}}}))
+    for strategy in (harness.VANILLA, harness.MITOGEN):
+        # vanilla loads the key into an ssh-agent it starts
+        run = run_adhoc(str(inv), strategy, ["-m", "command", "-a", "whoami"], env={"ANSIBLE_SSH_AGENT": "auto"})
+        assert run.returncode == 0 and "root" in run.stdout, (strategy, run.stdout, run.stderr)
+    closed = dict(hostvars, ansible_port="1")
+    inv.write_text(json.dumps({"all": {"hosts": {"target-0": closed}}}))
+    started = time.monotonic()
+    run = run_adhoc(str(inv), harness.MITOGEN, ["-m", "ping", "-vv"], env={"ANSIBLE_SSH_RETRIES": "2"})
+    assert run.returncode != 0 and "UNREACHABLE" in run.stdout, run.stdout
+    assert run.stdout.count("retrying in") == 2, run.stdout
+    assert time.monotonic() - started >= 1
