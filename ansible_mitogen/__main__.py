@@ -18,7 +18,9 @@ def print_paths() -> int:
     print(paths["strategy_plugins"])
     for setting, path in paths.items():
         print("%s = %s" % (setting, path))
-    print("# or, with no path at all (collection %s):" % collection.COLLECTION)
+    print("# or, with no path at all (collection %s), a builtin strategy accelerated:" % collection.COLLECTION)
+    print("vars_plugins_enabled = host_group_vars, %s" % collection.fqcn("accelerate"))
+    print("# or our strategy plugin:")
     print("strategy = %s" % collection.fqcn("mitogen_linear"))
     return 0
 
