@@ -316,3 +316,25 @@ def test_ssh_private_key_data_and_retries(inventory, testbed, tmp_path):
     assert run.returncode != 0 and "UNREACHABLE" in run.stdout, run.stdout
     assert run.stdout.count("retrying in") == 2, run.stdout
     assert time.monotonic() - started >= 1
+
+
+# -- 8. a delegated run_once task, then become on a password-login target ------
+
+@pytest.mark.timeout(240)
+def test_delegated_then_become_with_password_login(inventory, tmp_path):
+    """The target is reached at ansible_host localhost with ansible_password
+    (no key); a run_once task delegated to the controller comes first.  Not
+    reproduced on this code; kept as the guard of the reported case."""
+    hostvars = _host_line_vars(inventory)
+    hostvars.pop("ansible_ssh_private_key_file")
+    hostvars.update(ansible_host="localhost", ansible_user="mitogen_sudo_nopw", ansible_password="nopwpw",
+                    ansible_ssh_common_args=hostvars["ansible_ssh_common_args"] + " -o PubkeyAuthentication=no")
+    inv = tmp_path / "password.json"
+    inv.write_text(json.dumps({"all": {"hosts": {"target-0": hostvars}}}))
+    recaps = []
+    for strategy in (harness.VANILLA, harness.MITOGEN):
+        subprocess.run(["rm", "-f", "/tmp/parity-delegated.txt"], check=True)
+        run = harness.run_playbook("_parity_delegate_then_become.yml", str(inv), strategy=strategy)
+        assert harness.check_outcome(run, {}) is None, run.describe()
+        recaps.append(run.recap)
+    assert recaps[0] == recaps[1]
