@@ -338,3 +338,21 @@ def test_delegated_then_become_with_password_login(inventory, tmp_path):
         assert harness.check_outcome(run, {}) is None, run.describe()
         recaps.append(run.recap)
     assert recaps[0] == recaps[1]
+
+
+# -- beyond the list: small corners ---------------------------------------------
+
+@pytest.mark.timeout(300)
+def test_corners_match_vanilla(inventory, target, tmp_path):
+    """environment, cwd, umask, stdin, stream split, rc, non-UTF-8 and large
+    output, check mode, diff, user and HOME under become, raw's environment."""
+    runs = []
+    for strategy in (harness.VANILLA, harness.MITOGEN):
+        # the same start: a module's remote_tmp warning depends on it
+        target.exec(["rm", "-rf", "/home/mitogen_user/.ansible", "/root/.ansible"])
+        runs.append(results("_parity_corners.yml", inventory, strategy, tmp_path))
+    vanilla, ours = runs
+    assert [row[:3] for row in ours] == [row[:3] for row in vanilla]
+    assert len(vanilla) == 16  # every task
+    for (host, task, _, want), (_, _, _, got) in zip(vanilla, ours):
+        assert _normalized(got) == _normalized(want), task
