@@ -460,6 +460,8 @@ class ActionModuleMixin(object):
             if wrap_async:
                 spec.update(async_jid='j%d' % secrets.randbelow(999999999999),
                             async_limit=self._task.async_val, async_dir=async_dir)
+                if remove_internal_keys is None:  # ansible-core >= 2.21: its cmd names the interpreter
+                    spec['async_cmd_interpreter'] = True
             res = self._mitogen_run(plan, spec)
         except BecomeFailed as exc:
             if exc.output is None:
@@ -479,7 +481,7 @@ class ActionModuleMixin(object):
             if 'need' not in reply:
                 break
             follow_up = plan.answer(reply)
-            for key in ('async_jid', 'async_limit', 'async_dir'):
+            for key in ('async_jid', 'async_limit', 'async_dir', 'async_cmd_interpreter'):
                 if key in spec:
                     follow_up[key] = spec[key]
             reply = self._mitogen_call(target.run_module, follow_up)

@@ -761,7 +761,9 @@ def run_program(spec):
                 stdout, stderr = stderr.replace(b'\n', b'\r\n'), b''
         out = {'rc': rc, 'stdout': stdout, 'stderr': stderr}
         if spec.get('want_cmd'):  # async jobs report it, like async_wrapper
-            out['cmd'] = ' '.join(argv[len(spec.get('interpreter') or []):])
+            # ansible-core >= 2.21 hands async_wrapper the interpreter too
+            skip = 0 if spec.get('async_cmd_interpreter') else len(spec.get('interpreter') or [])
+            out['cmd'] = ' '.join(argv[skip:])
         return out
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
