@@ -11,7 +11,7 @@ import logging
 import threading
 from typing import Optional
 
-from ansible_mitogen import loaders, plugin_warmup, speedups
+from ansible_mitogen import engine, loaders, plugin_warmup, speedups
 from ansible_mitogen import logging as am_logging
 
 LOG = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ def activate(forks: Optional[int] = None, start_multiplexers: bool = True) -> No
         loaders.wrap_action_plugins()
         speedups.install()
         plugin_warmup.install()
+        engine.install()
         if start_multiplexers:
             # After the plugin dirs are known, before workers fork.
             preload()

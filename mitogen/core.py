@@ -668,6 +668,12 @@ class Message(object):
 # Latch, Receiver, Sender, Channel.
 
 
+#: None, or a context manager factory that a host application sets to be
+#: told when a thread is about to wait in Latch.get() (every blocking wait
+#: for a reply passes there); ansible_mitogen releases a lock around it.
+blocking_hook = None
+
+
 class Latch(object):
     """Thread-safe queue whose get() blocks; wakes waiters via a Condition."""
 
@@ -687,6 +693,13 @@ class Latch(object):
             self.notify(self)
 
     def get(self, timeout=None, block=True):
+        hook = blocking_hook
+        if hook is not None and block and not self._items:
+            with hook():
+                return self._get(timeout, block)
+        return self._get(timeout, block)
+
+    def _get(self, timeout, block):
         with self._cond:
             if not self._items and block and not self.closed:
                 if timeout is None:

@@ -1,0 +1,119 @@
+"""The controller engine: tasks run on long-lived executor threads.
+
+Runs in the controller's strategy process.  ansible-core forks one worker
+process per host and task; the worker templates the task, runs the action
+plugin, sends the result back over a queue and exits.  Our strategies keep
+ansible-core's scheduling and result handling and replace only that
+worker: `install()` (called by `activation`) makes `_queue_task` start an
+`ExecutorWorker`, which runs the task on a thread of this process that
+lives for the whole run (see worker.py, task_run.py), or forks ansible-core's
+own worker for the tasks policy.py keeps off threads.
+
+What makes threads behave like forked workers:
+
+* state_lock.py: executors hold a shared lock, released while they wait on
+  targets; the strategy thread takes it exclusively while it applies
+  results, runs meta tasks and loads includes (`guarded_strategy_methods`);
+* thread_context.py: Display's queue, `current_worker` and stdio are per
+  thread, so messages, prompts and stray output take a worker's path;
+* task_run.py: per-run copies of the task, its variables and the loader;
+* ansible-core's plugin loaders fill module and wrapper caches without a
+  lock (a second thread would see a half-loaded plugin): those steps are
+  serialized (`SERIALIZED_LOADER_METHODS`).
+"""
+import functools
+import threading
+import time
+from typing import Any
+
+from ansible_mitogen.engine.state_lock import STATE
+
+#: StrategyBase methods that change what executors read; each runs with the
+#: state lock held exclusively.
+GUARDED_STRATEGY_METHODS = ("_execute_meta", "_load_included_file", "_copy_included_file", "_process_rpc_queue")
+
+#: (plugin loader class, method) pairs that fill a cache another thread
+#: may read half-filled; run one at a time (re-entrant: loading a plugin
+#: can load another).
+SERIALIZED_LOADER_METHODS = (("PluginLoader", "_load_module_source"),
+                             ("Jinja2Loader", "_ensure_non_collection_wrappers"))
+
+_lock = threading.Lock()
+_plugin_load_lock = threading.RLock()
+_installed = False
+
+
+def install() -> None:
+    """Swap the worker class and make blocking waits release the state lock."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        import mitogen.core
+        from ansible.plugins import strategy as strategy_module
+
+        from ansible_mitogen.engine import thread_context, worker
+
+        thread_context.install()
+        strategy_module.WorkerProcess = worker.ExecutorWorker
+        mitogen.core.blocking_hook = STATE.released
+        _serialize_plugin_loading()
+        _release_around(time, "sleep")
+        _release_around_manager_calls()
+        _installed = True
+
+
+def _release_around(owner: Any, name: str) -> None:
+    original = getattr(owner, name)
+
+    @functools.wraps(original)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not STATE.holds_shared():  # the strategy thread polls with time.sleep
+            return original(*args, **kwargs)
+        with STATE.released():
+            return original(*args, **kwargs)
+
+    setattr(owner, name, wrapper)
+
+
+def _serialize_plugin_loading() -> None:
+    from ansible.plugins import loader
+
+    for class_name, method_name in SERIALIZED_LOADER_METHODS:
+        owner = getattr(loader, class_name, None)
+        original = getattr(owner, method_name, None)
+        if original is None:
+            continue
+
+        def serialized(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            with _plugin_load_lock:
+                return _original(*args, **kwargs)
+
+        setattr(owner, method_name, functools.wraps(original)(serialized))
+
+
+def _release_around_manager_calls() -> None:
+    # ansible-core 2.21's workers change the inventory through an RPC that
+    # the strategy thread serves: an executor must not hold the lock then.
+    from multiprocessing import managers
+
+    _release_around(managers.BaseProxy, "_callmethod")
+
+
+def guard_strategy(cls: type) -> None:
+    """Run the state-changing StrategyBase methods of `cls` exclusively."""
+    for name in GUARDED_STRATEGY_METHODS:
+        original = getattr(cls, name, None)
+        if original is None or getattr(original, "_mitogen_guarded", False):
+            continue
+        setattr(cls, name, _exclusive(original))
+
+
+def _exclusive(method: Any) -> Any:
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with STATE.exclusive():
+            return method(*args, **kwargs)
+
+    wrapper._mitogen_guarded = True  # type: ignore[attr-defined]
+    return wrapper

@@ -1,0 +1,132 @@
+"""Executor threads behave like ansible-core's forked workers, event for event.
+
+Controller-side.  Each playbook of tests/ansible/engine/ runs on three real
+targets with forks 3, under the builtin strategy and under ours (linear and
+free), and every callback event is logged by engine/callback_plugins/
+engine_events.py.  The runs must agree on the exit code, the recap, each
+host's sequence of events with its results, the order of task banners
+(linear), the warnings printed and the lines of output.
+"""
+import collections
+import json
+import os
+import re
+import subprocess
+import uuid
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+
+import pytest
+
+from tests.ansible import harness
+
+ENGINE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "engine")
+
+# (playbook, extra ansible-playbook arguments)
+RUNS: Sequence[Tuple[str, Tuple[str, ...]]] = (
+    ("isolation.yml", ()),
+    ("variables.yml", ()),
+    ("loops.yml", ()),
+    ("async.yml", ()),
+    ("handlers.yml", ()),
+    ("blocks.yml", ()),
+    ("includes.yml", ()),
+    ("control.yml", ()),
+    ("output.yml", ("-v",)),
+    ("modes.yml", ("--check", "--diff", "--tags", "run", "--skip-tags", "skip")),
+    ("pause.yml", ()),
+)
+STRATEGIES = (("linear", "mitogen_linear"), ("free", "mitogen_free"))
+# Events whose count depends on timing, not on the engine: kept once per run.
+TIMING_EVENTS = ("async_poll", "retry")
+# Output lines whose count or text depends on timing.
+TIMING_LINES = re.compile(r"^(ASYNC POLL on |ASYNC OK on |FAILED - RETRYING: )")
+JOB_ID = re.compile(r"j\d+\.\d+")
+PAUSED = re.compile(r"Paused for [0-9.]+ seconds")
+TIMESTAMPS = re.compile(r'"(start|end|delta)": "[^"]*"')
+# Printed for third-party strategy plugins only (the vars-plugin entry point has none).
+STRATEGY_DEPRECATION = ("strategy plugins not included in ansible.builtin", "Deprecation warnings can be disabled")
+
+
+class Run(NamedTuple):
+    rc: int
+    stdout: str
+    stderr: str
+    events: List[dict]
+
+
+@pytest.fixture(scope="session")
+def three_targets(request) -> str:
+    # $MITOGEN_ENGINE_INVENTORY: three running targets, to iterate quickly
+    return os.environ.get("MITOGEN_ENGINE_INVENTORY") or request.getfixturevalue("testbed_factory")(n=3).inventory
+
+
+def run(playbook: str, inventory: str, strategy: str, args: Sequence[str], tmp_path,
+        extra_env: Optional[Dict[str, str]] = None) -> Run:
+    run_id = uuid.uuid4().hex[:8]
+    log = tmp_path / ("events-%s-%s.jsonl" % (strategy, run_id))
+    if extra_env is None and os.environ.get("ENGINE_REFERENCE") == "fork":
+        # debugging aid: our connections on ansible-core's forked workers as the reference
+        strategy, extra_env = "mitogen_" + strategy, {"MITOGEN_EXECUTOR": "fork"}
+    env = harness.environment(strategy, dict(extra_env or {}, **{
+        "ANSIBLE_CALLBACKS_ENABLED": "engine_events",
+        "ANSIBLE_CALLBACK_PLUGINS": os.path.join(ENGINE_DIR, "callback_plugins"),
+        "ANSIBLE_DEPRECATION_WARNINGS": "True",
+        "ENGINE_EVENTS_LOG": str(log),
+    }))
+    cmd = [harness.ansible_bin(), "-i", inventory, "--forks", "3", "-e", "run_id=" + run_id,
+           os.path.join(ENGINE_DIR, playbook)] + list(args)
+    proc = subprocess.run(cmd, env=env, cwd=ENGINE_DIR, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=240)
+    events = [json.loads(PAUSED.sub("Paused for N seconds", line.replace(run_id, "RUN")))
+              for line in log.read_text().splitlines()]
+    return Run(proc.returncode, proc.stdout.replace(run_id, "RUN"), proc.stderr.replace(run_id, "RUN"), events)
+
+
+def per_host(events: List[dict]) -> Dict[str, List[dict]]:
+    hosts: Dict[str, List[dict]] = collections.defaultdict(list)
+    for event in events:
+        if event.get("host"):
+            sequence = hosts[event["host"]]
+            if event["event"] in TIMING_EVENTS and sequence and sequence[-1]["event"] == event["event"]:
+                continue
+            if event["event"] in TIMING_EVENTS:
+                event = dict(event, result=None)
+            sequence.append(event)
+    return dict(hosts)
+
+
+def banners(events: List[dict]) -> List[Tuple[str, str]]:
+    return [(e["event"], e["task"]) for e in events
+            if e["event"] in ("play_start", "task_start", "handler_task_start", "include", "stats")]
+
+
+def output_lines(text: str) -> List[str]:
+    return sorted(TIMESTAMPS.sub("", JOB_ID.sub("J", line)) for line in text.splitlines()
+                  if line.strip() and not TIMING_LINES.match(line))
+
+
+def warnings(text: str) -> List[str]:
+    return sorted(line for line in text.splitlines() if line.startswith(("[WARNING]", "[DEPRECATION WARNING]"))
+                  and not any(marker in line for marker in STRATEGY_DEPRECATION))
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("vanilla,ours", STRATEGIES, ids=[s[0] for s in STRATEGIES])
+@pytest.mark.parametrize("playbook,args", RUNS, ids=[r[0] for r in RUNS])
+def test_same_events_as_forked_workers(playbook, args, vanilla, ours, three_targets, tmp_path):
+    expected = run(playbook, three_targets, vanilla, args, tmp_path)
+    got = run(playbook, three_targets, ours, args, tmp_path, {})
+    context = "\n--- vanilla ---\n%s\n%s\n--- ours ---\n%s\n%s" % (
+        expected.stdout[-6000:], expected.stderr[-3000:], got.stdout[-6000:], got.stderr[-3000:])
+    assert got.rc == expected.rc, context
+    assert harness.parse_recap(got.stdout) == harness.parse_recap(expected.stdout), context
+    want, have = per_host(expected.events), per_host(got.events)
+    assert sorted(have) == sorted(want), context
+    for host in want:
+        assert have[host] == want[host], "events of %s differ%s" % (host, context)
+    if vanilla == "linear":
+        assert banners(got.events) == banners(expected.events), context
+    else:
+        assert sorted(banners(got.events)) == sorted(banners(expected.events)), context
+    assert warnings(got.stderr) == warnings(expected.stderr), context
+    assert output_lines(got.stdout) == output_lines(expected.stdout), context
