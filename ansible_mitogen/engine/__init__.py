@@ -13,7 +13,8 @@ What makes threads behave like forked workers:
 
 * state_lock.py: executors hold a shared lock, released while they wait on
   targets; the strategy thread takes it exclusively while it applies
-  results, runs meta tasks and loads includes (`guarded_strategy_methods`);
+  results, runs meta tasks and loads includes (strategy_hooks.py, on
+  StrategyBase, so builtin strategies in an accelerated run are covered);
 * thread_context.py: Display's queue, `current_worker` and stdio are per
   thread, so messages, prompts and stray output take a worker's path;
 * task_run.py: per-run copies of the task, its variables and the loader;
@@ -27,10 +28,6 @@ import time
 from typing import Any
 
 from ansible_mitogen.engine.state_lock import STATE
-
-#: StrategyBase methods that change what executors read; each runs with the
-#: state lock held exclusively.
-GUARDED_STRATEGY_METHODS = ("_execute_meta", "_load_included_file", "_copy_included_file", "_process_rpc_queue")
 
 #: (plugin loader class, method) pairs that fill a cache another thread
 #: may read half-filled; run one at a time (re-entrant: loading a plugin
@@ -52,9 +49,10 @@ def install() -> None:
         import mitogen.core
         from ansible.plugins import strategy as strategy_module
 
-        from ansible_mitogen.engine import thread_context, worker
+        from ansible_mitogen.engine import strategy_hooks, thread_context, worker
 
         thread_context.install()
+        strategy_hooks.install()
         strategy_module.WorkerProcess = worker.ExecutorWorker
         mitogen.core.blocking_hook = STATE.released
         _serialize_plugin_loading()
@@ -98,22 +96,3 @@ def _release_around_manager_calls() -> None:
     from multiprocessing import managers
 
     _release_around(managers.BaseProxy, "_callmethod")
-
-
-def guard_strategy(cls: type) -> None:
-    """Run the state-changing StrategyBase methods of `cls` exclusively."""
-    for name in GUARDED_STRATEGY_METHODS:
-        original = getattr(cls, name, None)
-        if original is None or getattr(original, "_mitogen_guarded", False):
-            continue
-        setattr(cls, name, _exclusive(original))
-
-
-def _exclusive(method: Any) -> Any:
-    @functools.wraps(method)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with STATE.exclusive():
-            return method(*args, **kwargs)
-
-    wrapper._mitogen_guarded = True  # type: ignore[attr-defined]
-    return wrapper

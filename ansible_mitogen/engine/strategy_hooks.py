@@ -1,0 +1,99 @@
+"""The strategy side of the engine, installed on ansible-core's StrategyBase.
+
+Runs in the controller's strategy process.  Once the engine is installed,
+every strategy of the run (ours, and builtin ones a play names or the
+vars-plugin entry point accelerates) starts ExecutorWorkers, so every one
+must apply results under the state lock; the hooks therefore go on
+StrategyBase itself, not on our subclasses:
+
+* `_queue_task` first absorbs plugin loads reported by forked workers and
+  waits for a free executor slot on a condition (ansible-core polls every
+  0.1 ms, which would take the interpreter lock from the executors);
+* `_process_pending_results` and the other methods that change what
+  executors read (GUARDED_METHODS) run with the state lock held exclusively;
+  when no result is waiting, `_process_pending_results` returns at once, as
+  ansible-core would, without taking the lock.
+"""
+import functools
+from typing import Any, Optional
+
+from ansible_mitogen import plugin_warmup
+from ansible_mitogen.engine import worker
+from ansible_mitogen.engine.state_lock import STATE
+
+#: StrategyBase methods that change what executors read.
+GUARDED_METHODS = ("_execute_meta", "_load_included_file", "_copy_included_file", "_process_rpc_queue")
+_MARK = "_mitogen_engine_hook"
+
+
+def install() -> None:
+    from ansible.plugins.strategy import StrategyBase
+
+    if getattr(StrategyBase._process_pending_results, _MARK, False):
+        return
+    for name in GUARDED_METHODS:
+        original = getattr(StrategyBase, name, None)
+        if original is not None:
+            setattr(StrategyBase, name, _marked(_exclusive(original)))
+    StrategyBase._queue_task = _marked(_queue_task(StrategyBase._queue_task))
+    StrategyBase._process_pending_results = _marked(_process_pending_results(StrategyBase._process_pending_results))
+
+
+def _marked(func: Any) -> Any:
+    setattr(func, _MARK, True)
+    return func
+
+
+def _exclusive(method: Any) -> Any:
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with STATE.exclusive():
+            return method(*args, **kwargs)
+
+    return wrapper
+
+
+def _queue_task(original: Any) -> Any:
+    @functools.wraps(original)
+    def queue_task(self: Any, host: Any, task: Any, task_vars: Any, play_context: Any) -> Any:
+        # Before a fork, so a forked worker inherits what earlier ones loaded.
+        plugin_warmup.absorb()
+        worker.wait_for_free_slot(self._workers, slot_limit(self, task, task_vars))
+        return original(self, host, task, task_vars, play_context)
+
+    return queue_task
+
+
+def _process_pending_results(original: Any) -> Any:
+    @functools.wraps(original)
+    def process_pending_results(self: Any, iterator: Any, one_pass: bool = False,
+                                max_passes: Optional[int] = None) -> Any:
+        if not self._results and not _rpc_pending(self):
+            return []  # what ansible-core returns too, minus the state lock
+        with STATE.exclusive():
+            return original(self, iterator, one_pass=one_pass, max_passes=max_passes)
+
+    return process_pending_results
+
+
+def slot_limit(strategy: Any, task: Any, task_vars: Any) -> int:
+    """How many worker slots _queue_task may use for `task` (its throttle)."""
+    limit = len(strategy._workers)
+    throttle = _throttle(task, task_vars, strategy._loader)
+    if throttle and throttle > 0 and strategy.ALLOW_BASE_THROTTLING and not task.run_once:
+        limit = min(limit, throttle)
+    return limit
+
+
+def _throttle(task: Any, task_vars: Any, loader: Any) -> Optional[int]:
+    try:
+        from ansible.template import Templar
+
+        return int(Templar(loader, variables=task_vars).template(task.throttle))
+    except Exception:  # ansible-core's _queue_task raises the proper error
+        return None
+
+
+def _rpc_pending(strategy: Any) -> bool:
+    rpc_queue = getattr(strategy, "_rpc_queue", None)  # ansible-core 2.21
+    return rpc_queue is not None and not rpc_queue.empty()
