@@ -254,13 +254,19 @@ def modlib_path(bundle_id, manifest):
     return path
 
 
-def _write_bundle(manifest):
-    root = tempfile.mkdtemp(prefix='ansible_mitogen_modlib_')
+def _private_dir(prefix):
+    """A new directory removed when this process ends (whichever way)."""
+    root = tempfile.mkdtemp(prefix=prefix)
     atexit.register(_remove_if_owner, root, os.getpid())
     core = sys.modules.get('mitogen.core')
     if core is not None and hasattr(core, 'register_exit_hook'):
         # Our interpreter ends with os._exit(): atexit alone never runs.
         core.register_exit_hook(functools.partial(_remove_if_owner, root, os.getpid()))
+    return root
+
+
+def _write_bundle(manifest):
+    root = _private_dir('ansible_mitogen_modlib_')
     for name, digest, is_pkg in manifest:
         path = os.path.join(root, *name.split('.'))
         path = os.path.join(path, '__init__.py') if is_pkg else path + '.py'
@@ -274,6 +280,10 @@ def _write_bundle(manifest):
 
 def _remove_if_owner(path, pid):
     if os.getpid() == pid:
+        try:
+            os.chmod(path, 0o700)  # the unreadable cwd below cannot be listed
+        except OSError:
+            pass
         shutil.rmtree(path, ignore_errors=True)
 
 
@@ -551,12 +561,34 @@ def _prepare_process(spec):
             return
         except OSError:
             pass
-    if _safe_getcwd() is None:
+    if _denied_cwd():
+        _enter_unreadable_dir()
+    elif _safe_getcwd() is None:
         # like AnsiballZ: modules need a working directory that exists
         try:
             os.chdir(os.path.expanduser('~'))
         except OSError:
             os.chdir('/')
+
+
+def _denied_cwd():
+    core = sys.modules.get('mitogen.core')
+    return getattr(core, 'denied_cwd', None)
+
+
+def _enter_unreadable_dir():
+    """Start a module where vanilla's starts under sudo to a user who may not
+    read the login user's directory: somewhere it cannot read.  AnsibleModule
+    then moves to its own temp dir, creating remote_tmp (and warning that it
+    did) exactly as under vanilla."""
+    global _unreadable_dir
+    if _unreadable_dir is None or not os.path.isdir(_unreadable_dir):
+        _unreadable_dir = _private_dir('ansible_mitogen_cwd_')
+        os.chmod(_unreadable_dir, 0o300)
+    os.chdir(_unreadable_dir)
+
+
+_unreadable_dir = None
 
 
 def run_python(spec):

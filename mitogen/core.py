@@ -668,6 +668,10 @@ class Message(object):
 # Latch, Receiver, Sender, Channel.
 
 
+#: The directory this child was started in but its user may not enter
+#: (set by the bootstrap; it then started in /), else None.
+denied_cwd = None
+
 #: None, or a context manager factory that a host application sets to be
 #: told when a thread is about to wait in Latch.get() (every blocking wait
 #: for a reply passes there); ansible_mitogen releases a lock around it.
@@ -2305,6 +2309,9 @@ def _child_main(config_bytes, core_z):
     if config.get('debug'):
         LOG.debug('child %s booted as %r', mitogen.context_id, sys.argv[0])
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A parent that goes away SIGTERMs what it started, this child included:
+    # its exit hooks still run (they remove what it left on disk).
+    signal.signal(signal.SIGTERM, lambda *_: _exit_process(128 + signal.SIGTERM))
     run_child(econtext)
 
 

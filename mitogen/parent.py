@@ -70,10 +70,14 @@ class ConnectError(StreamError):
 # log_output`) sudo relays the child's stdout and sets O_NONBLOCK on its own
 # stdout, which is the same socket as the child's stdin; so it waits with
 # select() when a read would block.
+# Stage 2 goes back to the directory the child was started in; a user that
+# may not enter it (sudo to nobody from /root) starts in / and keeps the
+# refused path in mitogen.core.denied_cwd (programs it runs want to know).
 
 _STAGE2 = '''import os,sys,types,zlib
+d=None
 try:os.chdir(sys.argv[1])
-except OSError:os.chdir("/")
+except OSError:d=sys.argv[1];os.chdir("/")
 w=int(sys.argv[2])
 del sys.argv[1:]
 b=b""
@@ -89,6 +93,7 @@ n=int(b[:10]);z=b[10:10+n]
 p=types.ModuleType("mitogen");p.__path__=[];sys.modules["mitogen"]=p
 m=types.ModuleType("mitogen.core");sys.modules["mitogen.core"]=m;p.core=m
 exec(compile(zlib.decompress(z),"<mitogen.core>","exec"),m.__dict__)
+m.denied_cwd=d
 m._child_main(b[10+n:],z)'''
 
 _STAGE1 = '''import os,sys,select

@@ -53,7 +53,10 @@ class StateLock:
 
     @contextlib.contextmanager
     def shared(self) -> Iterator[None]:
-        """An executor thread's whole task."""
+        """An executor thread's whole task (a no-op for the exclusive holder)."""
+        if self._owner is threading.current_thread():
+            yield
+            return
         self._acquire_shared()
         self._local.depth = getattr(self._local, "depth", 0) + 1
         try:

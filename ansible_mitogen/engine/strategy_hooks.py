@@ -11,6 +11,9 @@ StrategyBase itself, not on our subclasses:
   0.1 ms, which would take the interpreter lock from the executors);
 * `_process_pending_results` and the other methods that change what
   executors read (GUARDED_METHODS) run with the state lock held exclusively;
+* ansible-core's result thread looks each arriving result's host up in the
+  inventory (READING_METHODS): it holds the lock shared meanwhile, so a
+  `meta: refresh_inventory` rebuilding the inventory is never seen half done;
   when no result is waiting, `_process_pending_results` returns at once, as
   ansible-core would, without taking the lock.
 """
@@ -23,6 +26,10 @@ from ansible_mitogen.engine.state_lock import STATE
 
 #: StrategyBase methods that change what executors read.
 GUARDED_METHODS = ("_execute_meta", "_load_included_file", "_copy_included_file", "_process_rpc_queue")
+#: Methods ansible-core's result thread calls that read the inventory
+#: (2.17/2.18, 2.19/2.20, 2.21).
+READING_METHODS = ("normalize_task_result", "_convert_wire_task_result_to_raw",
+                   "_convert_wire_task_result_to_host_task_result")
 _MARK = "_mitogen_engine_hook"
 
 
@@ -35,6 +42,10 @@ def install() -> None:
         original = getattr(StrategyBase, name, None)
         if original is not None:
             setattr(StrategyBase, name, _marked(_exclusive(original)))
+    for name in READING_METHODS:
+        original = getattr(StrategyBase, name, None)
+        if original is not None:
+            setattr(StrategyBase, name, _marked(_shared(original)))
     StrategyBase._queue_task = _marked(_queue_task(StrategyBase._queue_task))
     StrategyBase._process_pending_results = _marked(_process_pending_results(StrategyBase._process_pending_results))
 
@@ -48,6 +59,15 @@ def _exclusive(method: Any) -> Any:
     @functools.wraps(method)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         with STATE.exclusive():
+            return method(*args, **kwargs)
+
+    return wrapper
+
+
+def _shared(method: Any) -> Any:
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with STATE.shared():
             return method(*args, **kwargs)
 
     return wrapper

@@ -39,3 +39,9 @@ def local_inventory(tmp_path_factory) -> str:
         "[all]\nlocalhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable
     )
     return str(path)
+
+
+@pytest.fixture(scope="session")
+def engine_testbed(testbed_factory):
+    """Three targets for the engine tests (several hosts, forks 3)."""
+    return testbed_factory(n=3)

@@ -1,7 +1,8 @@
 """Controller speedups (ansible_mitogen.speedups, plugin_warmup) keep results intact.
 
 Controller-side.  deepcopy with speedups installed must still give a
-faithful, independent copy; task workers must see the strategy process's
+faithful, independent copy; task workers that still fork (MITOGEN_EXECUTOR=fork)
+must see the strategy process's
 heap frozen; and later workers must inherit plugins an earlier one loaded.
 Playbook runs use the test bed (`inventory` fixture); results of
 templating_lookups.yml under both engines are compared by test_playbooks.
@@ -72,7 +73,9 @@ def test_heap_frozen_only_around_the_fork():
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("strategy", [harness.VANILLA, harness.MITOGEN])
 def test_task_worker_inherits_a_frozen_heap(strategy, inventory):
-    result = harness.run_playbook("_worker_heap.yml", inventory, strategy=strategy)
+    # Under ours, tasks that still fork a worker (the engine runs the rest on threads).
+    env = {"MITOGEN_EXECUTOR": "fork"} if strategy == harness.MITOGEN else {}
+    result = harness.run_playbook("_worker_heap.yml", inventory, strategy=strategy, env=env)
     assert result.rc == 0, result.describe()
     frozen = [int(n) for n in re.findall(r"frozen=\[?(\d+)", result.stdout)]
     assert frozen, result.describe()

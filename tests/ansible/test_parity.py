@@ -377,10 +377,6 @@ def test_file_transfer_corners_match_vanilla(inventory, target, tmp_path):
         for result in (want, got):
             result.pop("_original_basename", None)
             result.get("invocation", {}).get("module_args", {}).pop("_original_basename", None)
-            if task == "copy as another user":
-                # the module's own remote_tmp warning: see the unprivileged
-                # become row of docs/troubleshooting.md (Differences)
-                result.pop("warnings", None)
         got = json.loads(json.dumps(got).replace(str(tmp_path / ("fetched-" + harness.MITOGEN)), "<F>"))
         want = json.loads(json.dumps(want).replace(str(tmp_path / ("fetched-" + harness.VANILLA)), "<F>"))
         assert got == want, task
