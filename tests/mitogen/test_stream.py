@@ -8,6 +8,7 @@ import os
 import select
 import socket
 import threading
+import time
 
 import mitogen.core
 from mitogen.core import HEADER, HEADER_MAGIC, Message
@@ -90,6 +91,11 @@ def test_large_and_small_messages_from_threads_arrive_whole_and_in_order():
         t.join(10)
         for handle in (1, 2):
             assert [d for h, d in sink.received if h == handle] == data
+        # The broker thread subtracts a write from pending_bytes after
+        # os.write() returns, so the reader may see the bytes first.
+        deadline = time.monotonic() + 10
+        while sender.pending_bytes and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert sender.pending_bytes == 0
     finally:
         broker.shutdown()
