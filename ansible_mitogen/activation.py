@@ -11,7 +11,7 @@ import logging
 import threading
 from typing import Optional
 
-from ansible_mitogen import engine, loaders, plugin_warmup, speedups
+from ansible_mitogen import compat, engine, loaders, plugin_warmup, speedups
 from ansible_mitogen import logging as am_logging
 
 LOG = logging.getLogger(__name__)
@@ -30,9 +30,11 @@ def use_builtin_strategies() -> None:
 
     Only patches the strategy loader (cheap, no process started): the
     wrapped strategy calls activate() when the play starts, exactly as our
-    strategy plugins do.
+    strategy plugins do.  Also installs the compatibility hooks
+    (ansible_mitogen/compat/), since the playbook is not parsed yet.
     """
     loaders.accelerate_builtin_strategies()
+    compat.install()
 
 
 def activate(forks: Optional[int] = None, start_multiplexers: bool = True) -> None:
@@ -52,6 +54,7 @@ def activate(forks: Optional[int] = None, start_multiplexers: bool = True) -> No
         speedups.install()
         plugin_warmup.install()
         engine.install()
+        compat.install()
         if start_multiplexers:
             # After the plugin dirs are known, before workers fork.
             preload()
