@@ -17,6 +17,7 @@ import logging
 import os
 import secrets
 import tempfile
+import time
 from typing import Any, Dict, Optional
 
 from ansible import constants as C
@@ -186,11 +187,12 @@ class ActionModuleMixin(object):
 
     def _mitogen_trace(self, kind: str, func: Any) -> None:
         # $MITOGEN_EXEC_TRACE names a file that gets one line per target call:
-        # tests count round trips per task with it.
+        # tests count calls per task with it, and (by the CLOCK_MONOTONIC
+        # time, written before the call leaves) link round trips per task.
         path = os.environ.get('MITOGEN_EXEC_TRACE')
         if path:
             with open(path, 'a') as fp:
-                fp.write('%s\t%s\t%s\n' % (self._task.get_name(), kind, func.__name__))
+                fp.write('%s\t%s\t%s\t%.6f\n' % (self._task.get_name(), kind, func.__name__, time.monotonic()))
 
     def _mitogen_is_local(self) -> bool:
         return _transport_name(self._connection) in LOCAL_TRANSPORTS

@@ -330,6 +330,7 @@ class GlobalState(object):
         self.cwd = _safe_getcwd()
         self.argv = list(sys.argv)
         self.path = list(sys.path)
+        self.meta_path = list(sys.meta_path)
         self.stdio = (sys.stdin, sys.stdout, sys.stderr)
         self.umask = os.umask(0o22)
         os.umask(self.umask)
@@ -343,6 +344,7 @@ class GlobalState(object):
         sys.stdin, sys.stdout, sys.stderr = self.stdio
         sys.argv[:] = self.argv
         sys.path[:] = self.path
+        sys.meta_path[:] = self.meta_path
         os.umask(self.umask)
         if self.cwd is not None:
             try:
@@ -529,6 +531,11 @@ def run_python_inprocess(spec):
     sys.stdin = _text_stream(spec['json_params'])
     sys.stdout, sys.stderr = stdout, stderr
     sys.argv[:] = [spec.get('argv0') or filename_for(spec['fqn'], False)]
+    # Like AnsiballZ, a module sees its payload and the target's own
+    # sys.path: nothing it fails to import is asked of the controller
+    # (which would send its own `distro`, `typing_extensions`, ... and cost
+    # a round trip per name).
+    sys.meta_path[:] = [f for f in sys.meta_path if not _is_core_object(f)]
     rc = 0
     capture = FdCapture()
     try:

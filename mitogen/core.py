@@ -1864,6 +1864,12 @@ class Router(object):
 # Import forwarding: a meta_path finder that asks the parent for modules.
 
 
+# Top-level names a parent never serves (stdlib: its own or another
+# platform's; Jython's `org`): asking for one would only cost a round trip.
+LOCAL_ONLY = frozenset(getattr(sys, 'stdlib_module_names', ())) | frozenset(
+    ('org', 'java', 'nt', '_winapi', 'msvcrt', 'winreg', '_overlapped', '_scproxy'))
+
+
 class Importer(object):
     """Finds modules the child lacks by asking its parent, in RAM.
 
@@ -1940,7 +1946,7 @@ class Importer(object):
             # isinstance, not identity: a forked child inherits modules loaded
             # by its parent's importer.
             return isinstance(getattr(parent, '__loader__', None), Importer) or pkg == 'mitogen'
-        if fullname in sys.builtin_module_names:
+        if fullname in sys.builtin_module_names or fullname in LOCAL_ONLY:
             return False
         if fullname == '__mitogen_main__':
             return True

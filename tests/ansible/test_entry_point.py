@@ -66,7 +66,7 @@ def _traced(name: str, inventory: str, strategy: str, env: Dict[str, str], trace
     if os.path.exists(trace):
         with open(trace) as fp:
             for line in fp:
-                task, kind, func = line.rstrip("\n").split("\t")
+                task, kind, func = line.rstrip("\n").split("\t")[:3]
                 per_task[task][kind + " " + func] += 1
     return result, dict(per_task)
 

@@ -4,13 +4,19 @@ Controller-side: runs playbooks/_exec_round_trips.yml with
 $MITOGEN_EXEC_TRACE set, so ActionModuleMixin logs every call it makes to
 the target ('call' waits for a reply; 'send' does not), then checks the
 per-task budget from issue 4: 1 round trip per simple task, 2 per copied or
-templated file, after warm-up; 2 for the first use of a module.
+templated file, after warm-up; 2 for the first use of a module.  The same
+budget holds for link round trips: a second run goes through the test
+bed's latency relay, whose event log (tests/testbed/turns.py) shows every
+exchange on the wire, attributed to tasks by the trace's timestamps.
 """
 import collections
+import glob
+import os
 
 import pytest
 
 from tests.ansible import harness
+from tests.testbed import turns
 
 BUDGET = {
     # first use of a module in the interpreter: unknown bundle, then code
@@ -34,7 +40,7 @@ def test_round_trips_per_task(inventory, tmp_path):
     calls = collections.Counter()
     sends = collections.Counter()
     for line in trace.read_text().splitlines():
-        task, kind, func = line.split("\t")
+        task, kind, func = line.split("\t")[:3]
         (calls if kind == "call" else sends)[task] += 1
     assert calls["warm command"] >= 1  # the trace really records our calls
     over = {task: calls[task] for task, budget in BUDGET.items() if calls[task] > budget}
@@ -42,3 +48,33 @@ def test_round_trips_per_task(inventory, tmp_path):
     assert all(calls[task] >= 1 for task in BUDGET), dict(calls)
     # the file contents travel without a round trip of their own
     assert sends["copy file"] >= 1 and sends["template file"] >= 1
+
+
+# Link round trips (exchanges through the latency relay) per task, after
+# the connection is up: the calls above, and nothing else on the wire makes
+# a task wait (import requests, acknowledgements, a reply split by the
+# transport).
+LINK_BUDGET = dict(BUDGET)
+RELAY_DELAY_MS = 10
+
+
+@pytest.mark.timeout(300)
+def test_link_round_trips_per_task(testbed_factory, tmp_path):
+    bed = testbed_factory(n=1, latency_ms=RELAY_DELAY_MS)
+    trace = tmp_path / "trace.tsv"
+    result = harness.run_playbook("_exec_round_trips.yml", bed.inventory, strategy=harness.MITOGEN,
+                                  env={"MITOGEN_EXEC_TRACE": str(trace)})
+    assert result.rc == 0, result.describe()
+    starts = []
+    for line in trace.read_text().splitlines():
+        task, _, _, when = line.split("\t")
+        starts.append((float(when), task))
+    logs = glob.glob(os.path.join(bed.workdir, "events-*.txt"))
+    assert logs, "the relay logged no events"
+    arrivals = []
+    for path in logs:
+        arrivals += turns.exchanges(turns.read_events([path]), RELAY_DELAY_MS / 1000.0)
+    counts = turns.per_window(sorted(arrivals), starts)
+    assert counts["warm command"] >= 1, counts  # the windows really hold the run's exchanges
+    over = {task: counts[task] for task, budget in LINK_BUDGET.items() if counts[task] > budget}
+    assert not over, "link round trips over budget: %r (all %r)" % (over, counts)

@@ -60,7 +60,7 @@ def _run(venv: str, inventory: str, tmp_path) -> Tuple[harness.RunResult, Dict[s
     calls: Dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     if trace.exists():
         for line in trace.read_text().splitlines():
-            task, _, func = line.split("\t")
+            task, _, func = line.split("\t")[:3]
             calls[task][func] += 1
     return result, calls
 

@@ -59,6 +59,16 @@ def test_stdlib_not_forwarded(router):
     assert router.responder._build('json')[3] is None
 
 
+@pytest.mark.parametrize('name', ['_winapi', 'msvcrt', 'nt', 'org'])
+def test_other_platforms_stdlib_never_asked_for(router, name):
+    """The stdlib's probes for Windows/Jython names (mimetypes, subprocess,
+    copy...) fail at once: the parent never serves stdlib names."""
+    ctx = router.local()
+    before = ctx.call(funcs.importer_requests)
+    assert ctx.call(funcs.try_import, name) is False
+    assert ctx.call(funcs.importer_requests) == before
+
+
 def test_intermediary_serves_from_cache(router, temp_package):
     name, pkg = temp_package
     a = router.local()

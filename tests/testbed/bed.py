@@ -146,21 +146,26 @@ class Testbed:
         self.write_files()
         return [t for t in self.targets if t not in before]
 
-    def relay_argv(self, target: Target, delay_ms: int, stats_file: str) -> List[str]:
+    def relay_argv(self, target: Target, delay_ms: int, stats_file: str,
+                   events_file: Optional[str] = None) -> List[str]:
         """ProxyCommand argv running the latency relay in front of `target`.
 
         The relay runs by file path so the command works from any cwd;
-        "{pid}" in stats_file becomes the relay's pid (one file per connection).
+        "{pid}" in stats_file (and events_file, the chunk log that
+        tests/testbed/turns.py reads) becomes the relay's pid (one file per
+        connection).
         """
+        events = ["--events", events_file] if events_file else []
         return [sys.executable, RELAY_PATH, "--delay-ms", str(delay_ms),
-                "--stats", stats_file, target.host, str(target.port)]
+                "--stats", stats_file] + events + [target.host, str(target.port)]
 
     def proxy_command(self, target: Target) -> Optional[str]:
         """ProxyCommand string for ssh_config/inventory, or None without latency."""
         if not self.latency_ms:
             return None
         stats = os.path.join(self.workdir, "relay-%s-{pid}.json" % target.name)
-        return shlex.join(self.relay_argv(target, self.latency_ms, stats))
+        events = os.path.join(self.workdir, "events-%s-{pid}.txt" % target.name)
+        return shlex.join(self.relay_argv(target, self.latency_ms, stats, events))
 
     def write_files(self) -> None:
         from tests.testbed import files

@@ -6,6 +6,9 @@ It relays stdin/stdout to HOST:PORT and holds every chunk until delay-ms
 after it was read, in each direction.  Chunks are timestamped and released
 in order by a separate writer, so the delay adds latency without limiting
 throughput.  The kernel here has no netem, hence a user-space relay.
+With --events FILE every chunk is also logged as it is read, one line
+`<monotonic seconds> <up|down> <bytes>` (up: towards the target), so tests
+can count the link round trips a run makes (tests/testbed/turns.py).
 
 Self-contained (stdlib only) so it can also run by file path.
 """
@@ -29,10 +32,12 @@ class Pipe:
     """One direction: a reader timestamps chunks, a writer releases them late."""
 
     def __init__(self, read: Callable[[], bytes], write: Callable[[bytes], None],
-                 close: Callable[[], None], delay: float, done: threading.Event):
+                 close: Callable[[], None], delay: float, done: threading.Event,
+                 log: Optional[Callable[[float, int], None]] = None):
         self.read, self.write, self.close = read, write, close
         self.delay = delay
         self.done = done
+        self.log = log
         self.count = 0
         self._queue = collections.deque()
         self._ready = threading.Condition()
@@ -47,8 +52,11 @@ class Pipe:
                 data = self.read()
             except OSError:
                 data = b""
+            now = time.monotonic()
+            if self.log and data:
+                self.log(now, len(data))
             with self._ready:
-                self._queue.append((time.monotonic() + self.delay, data))
+                self._queue.append((now + self.delay, data))
                 self._ready.notify()
             if not data:
                 return
@@ -95,14 +103,31 @@ def _write_all(fd: int) -> Callable[[bytes], None]:
     return write
 
 
-def relay(host: str, port: int, delay_ms: float, stats_path: Optional[str]) -> None:
+def _event_log(path: Optional[str]):
+    """(log_up, log_down): append one line per chunk read to `path`."""
+    if not path:
+        return None, None
+    fp = open(path, "a", buffering=1)
+    lock = threading.Lock()
+
+    def log(direction: str) -> Callable[[float, int], None]:
+        def write(when: float, size: int) -> None:
+            with lock:
+                fp.write("%.6f %s %d\n" % (when, direction, size))
+        return write
+    return log("up"), log("down")
+
+
+def relay(host: str, port: int, delay_ms: float, stats_path: Optional[str],
+          events_path: Optional[str] = None) -> None:
     sock = socket.create_connection((host, port))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     stdin_closed, server_closed = threading.Event(), threading.Event()
     delay = delay_ms / 1000.0
+    log_up, log_down = _event_log(events_path)
     up = Pipe(lambda: os.read(0, CHUNK), sock.sendall, lambda: sock.shutdown(socket.SHUT_WR),
-              delay, stdin_closed)
-    down = Pipe(lambda: sock.recv(CHUNK), _write_all(1), lambda: os.close(1), delay, server_closed)
+              delay, stdin_closed, log_up)
+    down = Pipe(lambda: sock.recv(CHUNK), _write_all(1), lambda: os.close(1), delay, server_closed, log_down)
     up.start()
     down.start()
     try:
@@ -132,14 +157,16 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--delay-ms", type=float, default=0.0, help="one-way delay added to each direction")
     parser.add_argument("--stats", help="JSON file for byte counts; {pid} is replaced by the relay's pid")
+    parser.add_argument("--events", help="file to append one line per chunk read to; {pid} as for --stats")
     parser.add_argument("host")
     parser.add_argument("port", type=int)
     args = parser.parse_args(argv)
     stats = args.stats.replace("{pid}", str(os.getpid())) if args.stats else None
+    events = args.events.replace("{pid}", str(os.getpid())) if args.events else None
     for signum in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _exit_on_signal)
     try:
-        relay(args.host, args.port, args.delay_ms, stats)
+        relay(args.host, args.port, args.delay_ms, stats, events)
     except OSError as exc:
         print("relay: %s" % exc, file=sys.stderr)
         os._exit(1)
