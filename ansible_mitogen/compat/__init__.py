@@ -8,7 +8,8 @@ concern:
 
 - include: the `include:` keyword at task and play level (always on);
 - squash: one package-module call for a loop over package names
-  (opt-in, `mitogen_squash_actions`);
+  (opt-in, `mitogen_squash_actions` / `[accel_mitogen] squash_actions`);
+- settings: where those opt-in settings are read;
 - deprecated: restores behaviours ansible-core 2.19 - 2.21 deprecated
   behind an escape hatch (opt-in, `[accel_mitogen] restore_deprecated`).
 
@@ -17,9 +18,10 @@ code: every supported ansible-core still honours them (docs/compat.md
 names the settings, tests/ansible/compat/ proves it).  docs/compat.md is
 the user-facing list.
 """
-from ansible_mitogen.compat import include
+from ansible_mitogen.compat import include, squash
 
 
 def install() -> None:
     """Install every compatibility hook; idempotent."""
     include.install()
+    squash.install()
