@@ -18,10 +18,11 @@ code: every supported ansible-core still honours them (docs/compat.md
 names the settings, tests/ansible/compat/ proves it).  docs/compat.md is
 the user-facing list.
 """
-from ansible_mitogen.compat import include, squash
+from ansible_mitogen.compat import deprecated, include, squash
 
 
 def install() -> None:
     """Install every compatibility hook; idempotent."""
     include.install()
     squash.install()
+    deprecated.install()

@@ -30,8 +30,9 @@ def _run(name: str, inventory: str, accelerated: bool, args: Sequence[str] = (),
 
 
 @pytest.mark.parametrize("name, vanilla_error", [
-    ("include_tasks.yml", REMOVED),
-    ("include_playbook.yml", "'include' is not a valid attribute for a Play"),
+    # 2.18 may stop earlier, on the first include's key=value words
+    ("include_tasks.yml", (REMOVED, "this task 'include' has extra params")),
+    ("include_playbook.yml", ("'include' is not a valid attribute for a Play",)),
 ])
 def test_include_works_accelerated_and_fails_vanilla(name, vanilla_error, local_inventory):
     ours = _run(name, local_inventory, accelerated=True)
@@ -40,7 +41,7 @@ def test_include_works_accelerated_and_fails_vanilla(name, vanilla_error, local_
     assert REMOVED not in ours.stdout + ours.stderr
     vanilla = _run(name, local_inventory, accelerated=False)
     assert vanilla.rc != 0, vanilla.describe()
-    assert vanilla_error in vanilla.stdout + vanilla.stderr, vanilla.describe()
+    assert any(error in vanilla.stdout + vanilla.stderr for error in vanilla_error), vanilla.describe()
 
 
 def test_static_includes_are_imported_at_parse_time(local_inventory):
