@@ -52,7 +52,7 @@ def _run(apt_bed, tmp_path, squashed: bool, args: Sequence[str] = (), **env: str
     assert problem is None, "%s\n%s" % (problem, result.describe())
     calls: Dict[str, int] = collections.Counter()
     for line in trace.read_text().splitlines():
-        task, kind, func = line.split("\t")
+        task, kind, func = line.split("\t")[:3]
         if task == TASK:
             calls[kind + " " + func] += 1
     return calls
