@@ -52,6 +52,15 @@ _client: Optional[Tuple[int, Any]] = None  # (pid, {path: (router, context)})
 _client_lock = threading.Lock()
 
 
+def _new_client_lock() -> None:
+    # An executor thread may hold it at fork(); the child starts its own client.
+    global _client_lock
+    _client_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_client_lock)
+
+
 def cpu_count() -> int:
     """How many multiplexers to run: MITOGEN_CPU_COUNT or the CPU count."""
     value = os.environ.get("MITOGEN_CPU_COUNT")

@@ -80,7 +80,15 @@ SCENARIOS = {
         dest: "/tmp/bench-files/template-{{ item }}"
       loop: "{{ range(20) | list }}"
 """,
+    "debug100": """
+- hosts: all
+  gather_facts: false
+  tasks:
+{tasks}
+""".replace("{tasks}", "\n".join("    - debug: msg=x" for _ in range(100))),
 }
+# Per host: task runs (loop items count once each), for controller CPU per host-task.
+HOST_TASKS = {"command100": 100, "command10": 10, "loop100": 100, "copy_template": 41, "debug100": 100}
 TEMPLATE = "host {{ inventory_hostname }} item {{ item }}\n{% for i in range(20) %}line {{ i }}\n{% endfor %}"
 
 
@@ -257,11 +265,16 @@ def measure_row(row: Dict, playbook: str, inventory: str, forks: int, stats_dir:
     row["speedup"] = round(van["wall_s"] / mit["wall_s"], 2)
     row["cpu_ratio"] = round(van["cpu_s"] / max(mit["cpu_s"], 1e-3), 2)
     row["wire_ratio"] = round(van["wire_bytes"] / max(mit["wire_bytes"], 1), 2)
+    host_tasks = row["targets"] * HOST_TASKS[row["scenario"]]
+    for engine in ENGINES:
+        row[engine.label]["cpu_ms_per_host_task"] = round(row[engine.label]["cpu_s"] * 1000 / host_tasks, 2)
     print("%-20s vanilla %7.2fs %6.2fcpu %6.0fMB %9dB | mitogen %7.2fs %6.2fcpu %6.0fMB %9dB"
           " | x%.2f wall, x%.2f cpu, x%.2f wire" % (
               label, van["wall_s"], van["cpu_s"], van["peak_pss_mb"], van["wire_bytes"],
               mit["wall_s"], mit["cpu_s"], mit["peak_pss_mb"], mit["wire_bytes"],
               row["speedup"], row["cpu_ratio"], row["wire_ratio"]), flush=True)
+    print("%-20s controller CPU per host-task: %s" % ("", ", ".join(
+        "%s %.2f ms" % (engine.label, row[engine.label]["cpu_ms_per_host_task"]) for engine in ENGINES)), flush=True)
     for key, title in (("vars_plugin", "vars plugin"), ("peer", "public Mitogen")):
         if key in row:
             other = row[key]

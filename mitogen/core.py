@@ -171,6 +171,15 @@ _secrets_lock = threading.Lock()
 _masking_installed = False
 
 
+def _new_secrets_lock():
+    # A thread of the parent may have held it at fork(): the child's would stay locked.
+    global _secrets_lock
+    _secrets_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_secrets_lock)
+
+
 def register_secret(value):
     """Mask `value` in every log line of this process from now on."""
     global _secrets_sorted

@@ -127,6 +127,17 @@ os.execv(sys.executable,[d[:i].decode(),"-c",%r,c,str(w)])''' % (_STAGE2,)
 
 _core_z = None
 _core_lock = threading.Lock()
+_id_lock = threading.Lock()
+
+
+def _new_locks_after_fork() -> None:
+    # Another thread of the parent may have held one at fork().
+    global _core_lock, _id_lock
+    _core_lock = threading.Lock()
+    _id_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_locks_after_fork)
 
 
 def get_core_source_z() -> bytes:
@@ -714,7 +725,6 @@ class ModuleForwarder(object):
 # ---------------------------------------------------------------------------
 # Connecting, from any context.
 
-_id_lock = threading.Lock()
 _next_id = itertools.count(1)
 
 

@@ -18,11 +18,14 @@ What makes threads behave like forked workers:
 * thread_context.py: Display's queue, `current_worker` and stdio are per
   thread, so messages, prompts and stray output take a worker's path;
 * task_run.py: per-run copies of the task, its variables and the loader;
+* offload.py: past a CPU's share of `forks`, batches of tasks run in
+  executor processes forked from this one, so every CPU is used;
 * ansible-core's plugin loaders fill module and wrapper caches without a
   lock (a second thread would see a half-loaded plugin): those steps are
   serialized (`SERIALIZED_LOADER_METHODS`).
 """
 import functools
+import os
 import threading
 import time
 from typing import Any
@@ -40,6 +43,15 @@ _plugin_load_lock = threading.RLock()
 _installed = False
 
 
+def _new_plugin_load_lock() -> None:
+    # An executor thread may be loading a plugin when the process forks.
+    global _plugin_load_lock
+    _plugin_load_lock = threading.RLock()
+
+
+os.register_at_fork(after_in_child=_new_plugin_load_lock)
+
+
 def install() -> None:
     """Swap the worker class and make blocking waits release the state lock."""
     global _installed
@@ -49,10 +61,11 @@ def install() -> None:
         import mitogen.core
         from ansible.plugins import strategy as strategy_module
 
-        from ansible_mitogen.engine import strategy_hooks, thread_context, worker
+        from ansible_mitogen.engine import offload, strategy_hooks, thread_context, worker
 
         thread_context.install()
         strategy_hooks.install()
+        offload.install()
         strategy_module.WorkerProcess = worker.ExecutorWorker
         mitogen.core.blocking_hook = STATE.released
         _serialize_plugin_loading()

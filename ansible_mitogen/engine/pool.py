@@ -8,6 +8,7 @@ stack and nothing else.  They are daemon threads: a run that ends, or is
 interrupted, never waits for one.
 """
 import logging
+import os
 import queue
 import threading
 from typing import Callable
@@ -18,6 +19,10 @@ LOG = logging.getLogger(__name__)
 class ExecutorPool:
     def __init__(self, name: str = "ansible-mitogen-executor") -> None:
         self._name = name
+        self.reset()
+
+    def reset(self) -> None:
+        """No thread and no job: what a forked child has of the pool."""
         self._jobs: "queue.SimpleQueue[Callable[[], None]]" = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._threads = 0
@@ -51,3 +56,4 @@ class ExecutorPool:
 
 #: The strategy process's pool.
 POOL = ExecutorPool()
+os.register_at_fork(after_in_child=POOL.reset)

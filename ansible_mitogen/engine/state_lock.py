@@ -19,6 +19,7 @@ until the strategy thread is done.  Executors never wait for the strategy
 thread while holding the lock, so neither side can deadlock the other.
 """
 import contextlib
+import os
 import threading
 from typing import Iterator
 
@@ -27,6 +28,10 @@ class StateLock:
     """Shared/exclusive lock with writer preference; shared side per thread."""
 
     def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Unheld, as in a forked child: the holders were other threads."""
         self._cond = threading.Condition(threading.Lock())
         self._readers = 0
         self._writer = False
@@ -113,3 +118,4 @@ class StateLock:
 
 #: The one lock of this process.
 STATE = StateLock()
+os.register_at_fork(after_in_child=STATE.reset)

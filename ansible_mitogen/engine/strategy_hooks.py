@@ -9,6 +9,9 @@ StrategyBase itself, not on our subclasses:
 * `_queue_task` first absorbs plugin loads reported by forked workers and
   waits for a free executor slot on a condition (ansible-core polls every
   0.1 ms, which would take the interpreter lock from the executors);
+* tasks held for an executor process (offload.py) start when a batch is
+  full, when `_process_pending_results` finds the batch BATCH_AGE old, and
+  before `_wait_on_pending_results` or a slot wait;
 * `_process_pending_results` and the other methods that change what
   executors read (GUARDED_METHODS) run with the state lock held exclusively;
 * ansible-core's result thread looks each arriving result's host up in the
@@ -21,7 +24,7 @@ import functools
 from typing import Any, Optional
 
 from ansible_mitogen import plugin_warmup
-from ansible_mitogen.engine import worker
+from ansible_mitogen.engine import offload, worker
 from ansible_mitogen.engine.state_lock import STATE
 
 #: StrategyBase methods that change what executors read.
@@ -48,6 +51,7 @@ def install() -> None:
             setattr(StrategyBase, name, _marked(_shared(original)))
     StrategyBase._queue_task = _marked(_queue_task(StrategyBase._queue_task))
     StrategyBase._process_pending_results = _marked(_process_pending_results(StrategyBase._process_pending_results))
+    StrategyBase._wait_on_pending_results = _marked(_flushing_first(StrategyBase._wait_on_pending_results))
 
 
 def _marked(func: Any) -> Any:
@@ -78,6 +82,7 @@ def _queue_task(original: Any) -> Any:
     def queue_task(self: Any, host: Any, task: Any, task_vars: Any, play_context: Any) -> Any:
         # Before a fork, so a forked worker inherits what earlier ones loaded.
         plugin_warmup.absorb()
+        offload.OFFLOADER.forks = len(self._workers)
         worker.wait_for_free_slot(self._workers, slot_limit(self, task, task_vars))
         return original(self, host, task, task_vars, play_context)
 
@@ -88,12 +93,22 @@ def _process_pending_results(original: Any) -> Any:
     @functools.wraps(original)
     def process_pending_results(self: Any, iterator: Any, one_pass: bool = False,
                                 max_passes: Optional[int] = None) -> Any:
+        offload.OFFLOADER.flush(min_age=offload.BATCH_AGE)
         if not self._results and not _rpc_pending(self):
             return []  # what ansible-core returns too, minus the state lock
         with STATE.exclusive():
             return original(self, iterator, one_pass=one_pass, max_passes=max_passes)
 
     return process_pending_results
+
+
+def _flushing_first(original: Any) -> Any:
+    @functools.wraps(original)
+    def wait_on_pending_results(self: Any, iterator: Any) -> Any:
+        offload.OFFLOADER.flush()  # nothing else is queued before this wait
+        return original(self, iterator)
+
+    return wait_on_pending_results
 
 
 def slot_limit(strategy: Any, task: Any, task_vars: Any) -> int:

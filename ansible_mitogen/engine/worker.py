@@ -8,7 +8,8 @@ where the strategy module looks up `WorkerProcess`.  `start()` then either
 
 * submits the task to a long-lived executor thread (engine.pool), which
   runs it as a worker would (engine.task_run) under the shared side of the
-  state lock, or
+  state lock; beyond a CPU's share of `forks`, engine.offload runs it on a
+  thread of an executor process forked for a batch of tasks; or
 * builds ansible-core's own WorkerProcess and forks it, for the tasks
   engine.policy keeps off threads.
 
@@ -16,6 +17,7 @@ Either way the object answers what ansible-core asks of a worker slot:
 `is_alive()`, `exitcode`, `pid`, `terminate()`, `close()`, `worker_queue`
 (prompt answers), `_task`.
 """
+import os
 import queue
 import threading
 import traceback
@@ -26,13 +28,21 @@ from ansible.executor.process.worker import WorkerProcess as ForkedWorker
 from ansible.utils.display import Display
 
 from ansible_mitogen import speedups
-from ansible_mitogen.engine import policy, pool, task_run, thread_context
+from ansible_mitogen.engine import offload, policy, task_run, thread_context
 from ansible_mitogen.engine.state_lock import STATE
 
 display = Display()
 
 #: Notified whenever an executor thread finishes a task (its slot is free).
 SLOT_FREED = threading.Condition(threading.Lock())
+
+
+def _new_condition() -> None:
+    global SLOT_FREED
+    SLOT_FREED = threading.Condition(threading.Lock())
+
+
+os.register_at_fork(after_in_child=_new_condition)
 
 
 class PromptAnswers(queue.Queue):
@@ -62,6 +72,8 @@ class ExecutorWorker:
         self._forked: Optional[ForkedWorker] = None
         self._done = threading.Event()
         self._abandoned = False
+        #: The executor process running this task, if it is not run here.
+        self.batch: Optional[Any] = None
 
     @property
     def in_thread(self) -> bool:
@@ -74,18 +86,22 @@ class ExecutorWorker:
     def start(self) -> None:
         job = self._job
         if policy.runs_in_thread(job.task, job.task_vars, job.play_context):
-            pool.POOL.submit(self._run)
+            offload.OFFLOADER.place(self)
             return
         self._forked = ForkedWorker(*self._args, **self._kwargs)
         self.worker_queue = self._forked.worker_queue
-        with speedups.heap_frozen_for_fork():
+        # Under the exclusive lock: no executor thread is halfway through an
+        # import or a plugin load, which the child would inherit half done.
+        with STATE.exclusive(), speedups.heap_frozen_for_fork():
             self._forked.start()
 
-    def _run(self) -> None:
+    def run_task(self) -> bool:
+        """Run the task on this thread; False if it crashed."""
         job = self._job
         try:
             with STATE.shared(), thread_context.bind(self, job.final_q, task_run.flavor().captures_stdio) as stdio:
                 task_run.run(job, stdio)
+            return True
         except BaseException:
             # A worker that crashes prints why and exits 1; the strategy then
             # reports "A worker was found in a dead state", as for a worker.
@@ -93,10 +109,15 @@ class ExecutorWorker:
             if not self._abandoned:
                 self.exitcode = 1
                 display.error(traceback.format_exc())
-        finally:
-            self._finish()
+            return False
 
-    def _finish(self) -> None:
+    def finished_elsewhere(self, exitcode: int) -> None:
+        """Its executor process finished the task (exit code 0) or not."""
+        if exitcode and not self._abandoned:
+            self.exitcode = exitcode
+        self.finish()
+
+    def finish(self) -> None:
         with SLOT_FREED:
             self._done.set()
             SLOT_FREED.notify_all()
@@ -119,9 +140,11 @@ class ExecutorWorker:
         if self._forked is not None:
             self._forked.terminate()
         elif not self._done.is_set():
+            if self.batch is not None:
+                self.batch.terminate()
             self._abandoned = True
             self.exitcode = -15
-            self._finish()
+            self.finish()
 
     def kill(self) -> None:
         if self._forked is not None:
@@ -143,6 +166,8 @@ def wait_for_free_slot(workers: list, limit: int, timeout: float = 0.05) -> None
     def busy() -> bool:
         return all(worker is not None and worker.is_alive() for worker in workers[:limit])
 
+    if busy():
+        offload.OFFLOADER.flush()  # held tasks must start before we wait for them
     with SLOT_FREED:
         while busy():
             if not all(isinstance(worker, ExecutorWorker) and worker.in_thread for worker in workers[:limit]):

@@ -45,3 +45,10 @@ def local_inventory(tmp_path_factory) -> str:
 def engine_testbed(testbed_factory):
     """Three targets for the engine tests (several hosts, forks 3)."""
     return testbed_factory(n=3)
+
+
+@pytest.fixture(scope="session")
+def three_targets(request) -> str:
+    """Inventory of the engine tests' targets ($MITOGEN_ENGINE_INVENTORY:
+    three running targets, to iterate quickly)."""
+    return os.environ.get("MITOGEN_ENGINE_INVENTORY") or request.getfixturevalue("engine_testbed").inventory

@@ -25,8 +25,8 @@ LONG_TASK = """
 INTERRUPT_DEADLINE = 2.0
 
 
-def _interrupt(tmp_path, testbed, strategy, signum):
-    run = Run(tmp_path, testbed, LONG_TASK, strategy, args=["--forks", "3"])
+def _interrupt(tmp_path, testbed, strategy, signum, env=None):
+    run = Run(tmp_path, testbed, LONG_TASK, strategy, extra_env=env, args=["--forks", "3"])
     try:
         started = _wait(lambda: all("sleep 120" in "".join(_target_procs(t)) for t in testbed.targets), 90)
         assert started, "the long task did not start on every target"
@@ -38,14 +38,19 @@ def _interrupt(tmp_path, testbed, strategy, signum):
         run.kill()
 
 
+# Executor threads only; or two hosts' tasks in an executor process (offload.py).
+PLACES = {"threads": {}, "executor-processes": {"MITOGEN_LOCAL_EXECUTORS": "1"}}
+
+
 @pytest.mark.timeout(300)
-def test_ctrl_c_ends_the_run_within_two_seconds_and_leaves_nothing(tmp_path, engine_testbed):
+@pytest.mark.parametrize("place", sorted(PLACES))
+def test_ctrl_c_ends_the_run_within_two_seconds_and_leaves_nothing(place, tmp_path, engine_testbed):
     vanilla, _ = _interrupt(tmp_path, engine_testbed, harness.VANILLA, signal.SIGINT)
     for target in engine_testbed.targets:
         # vanilla leaves its modules and ControlPersist sessions: not ours to test
         for pattern in ("sleep 120", "sshd: root@"):
             target.exec(["pkill", "-KILL", "-f", pattern])
-    ours, seconds = _interrupt(tmp_path, engine_testbed, harness.MITOGEN, signal.SIGINT)
+    ours, seconds = _interrupt(tmp_path, engine_testbed, harness.MITOGEN, signal.SIGINT, PLACES[place])
     assert seconds <= INTERRUPT_DEADLINE, "took %.1f s to end after Ctrl+C:\n%s" % (seconds, ours.out[-3000:])
     assert ours.proc.returncode == vanilla.proc.returncode, ours.out[-3000:]
     assert "User interrupted execution" in ours.out, ours.out[-3000:]

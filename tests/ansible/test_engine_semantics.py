@@ -59,12 +59,6 @@ class Run(NamedTuple):
     events: List[dict]
 
 
-@pytest.fixture(scope="session")
-def three_targets(request) -> str:
-    # $MITOGEN_ENGINE_INVENTORY: three running targets, to iterate quickly
-    return os.environ.get("MITOGEN_ENGINE_INVENTORY") or request.getfixturevalue("engine_testbed").inventory
-
-
 def run(playbook: str, inventory: str, strategy: str, args: Sequence[str], tmp_path,
         extra_env: Optional[Dict[str, str]] = None) -> Run:
     run_id = uuid.uuid4().hex[:8]
@@ -148,6 +142,24 @@ def warnings(text: str) -> List[str]:
 def test_same_events_as_forked_workers(playbook, args, vanilla, ours, three_targets, tmp_path):
     expected = run(playbook, three_targets, vanilla, args, tmp_path)
     got = run(playbook, three_targets, ours, args, tmp_path, {})
+    assert_same_runs(expected, got, vanilla)
+
+
+# One host's tasks run in the strategy process, the others' in executor
+# processes (engine/offload.py), whose state is a fork of the strategy's.
+OFFLOADED_RUNS = ("variables.yml", "isolation.yml", "handlers.yml", "includes.yml", "control.yml", "output.yml")
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("playbook", OFFLOADED_RUNS)
+def test_same_events_on_executor_processes(playbook, three_targets, tmp_path):
+    args = dict(RUNS)[playbook]
+    expected = run(playbook, three_targets, "linear", args, tmp_path)
+    got = run(playbook, three_targets, "mitogen_linear", args, tmp_path, {"MITOGEN_LOCAL_EXECUTORS": "1"})
+    assert_same_runs(expected, got, "linear")
+
+
+def assert_same_runs(expected: Run, got: Run, vanilla: str) -> None:
     context = "\n--- vanilla ---\n%s\n%s\n--- ours ---\n%s\n%s" % (
         expected.stdout[-6000:], expected.stderr[-3000:], got.stdout[-6000:], got.stderr[-3000:])
     assert got.rc == expected.rc, context
