@@ -328,6 +328,7 @@ class Connection(ConnectionBase):
         self.login_context = reply["login_context"]
         self.init_child_result = reply.get("init") or {}
         self._login_init = reply.get("login_init") or {}
+        self.fresh_context = bool(reply.get("fresh"))  # see ContextService.get()
         self._connected = True
         display.vvv("ESTABLISHED MITOGEN CONTEXT %r" % (self.context,), host=self._inventory_name())
         return self

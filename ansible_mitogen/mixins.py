@@ -478,6 +478,10 @@ class ActionModuleMixin(object):
 
     def _mitogen_run(self, plan: planner.Plan, spec: Dict[str, Any]) -> Dict[str, Any]:
         """Call run_module, answering up to two requests for missing code."""
+        self._mitogen_chain()  # connected now: whether the interpreter is new is known
+        if plan.payload is not None and getattr(self._connection, 'fresh_context', False):
+            self._connection.fresh_context = False
+            spec = dict(spec, **plan.all_code())
         reply = self._mitogen_call(target.run_module, spec)
         for _ in range(2):
             if 'need' not in reply:

@@ -52,6 +52,11 @@ class Plan(object):
         # defaults stay off the wire: this call is sent for every task
         return {k: v for k, v in self._spec.items() if v not in (None, False, {}, '')}
 
+    def all_code(self) -> Dict[str, Any]:
+        """Manifest and every source, for an interpreter known to hold no
+        module code yet: its first call then needs no follow-up."""
+        return {'manifest': self.bundle.manifest, 'sources': dict(self.bundle.sources)}
+
     def answer(self, reply: Dict[str, Any]) -> Dict[str, Any]:
         """Follow-up call for a {'need': ...} reply."""
         need = reply['need']

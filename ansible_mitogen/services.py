@@ -73,6 +73,8 @@ class Entry:
         self.parent_key = parent_key
         self.machine = machine
         self.init = init
+        # no task has been handed this context yet: it holds no module code
+        self.fresh = True
         self.refs = 0
         self.last_used = time.monotonic()
 
@@ -95,9 +97,10 @@ class ContextService(mitogen.service.Service):
     def get(self, stack: list, init_kwargs: Optional[dict] = None) -> Dict[str, Any]:
         """Contexts for every hop of `stack`, connecting what is missing.
 
-        Returns {"context", "login_context", "init", "msg", "method"}: on
-        failure `context` is None, `msg` says why and `method` names the
-        hop that failed.
+        Returns {"context", "login_context", "init", "msg", "method",
+        "fresh"}: on failure `context` is None, `msg` says why and `method`
+        names the hop that failed; `fresh` is true for the first task handed
+        a new context (its first module call may carry all the code at once).
         """
         parent = None
         contexts = []
@@ -113,8 +116,9 @@ class ContextService(mitogen.service.Service):
         with self._lock:
             last.refs += 1
             last.last_used = time.monotonic()
+            fresh, last.fresh = last.fresh, False
         return {"context": last.context, "login_context": login.context, "init": last.init,
-                "login_init": login.init, "msg": None, "method": None, "depth": len(stack)}
+                "login_init": login.init, "msg": None, "method": None, "depth": len(stack), "fresh": fresh}
 
     @mitogen.service.expose(mitogen.service.AllowParents())
     def put(self, context: Any) -> None:
@@ -279,6 +283,10 @@ def init_child(context: Any, init_kwargs: dict) -> Dict[str, Any]:
     except ImportError:
         target = None
     if target is not None and hasattr(target, "init_child"):
+        responder = getattr(context.router, "responder", None)
+        if responder is not None:
+            # ahead of the call: its imports (target, runner) cost no round trips
+            responder.push(context, target.__name__)
         return context.call(target.init_child, **init_kwargs)
     return {"home_dir": context.call(os.path.expanduser, "~"), "good_temp_dir": None}
 

@@ -3,10 +3,13 @@
 Runs on the controller against test-bed containers.  For each setup (1
 target, 1 target with 9 ms added each way, 20 targets, 100 targets) and
 scenario (100 `command: /bin/true` tasks, one task looping 100 times, 20
-copy + 20 template; 10 commands on 100 targets) it runs ansible-playbook under both strategies and records wall
+copy + 20 template; 10 commands on 100 targets; one command on a fresh
+host: `first_task`) it runs ansible-playbook under both strategies and records wall
 time, controller CPU (user+sys of the process tree), peak controller memory
-(PSS summed over the process tree, sampled) and bytes on the wire (counted
-by the test bed's relay, which every ssh connection goes through).  Prints
+(PSS summed over the process tree, sampled), bytes on the wire and bytes up
+(counted by the test bed's relay, which every ssh connection goes through)
+and link round trips (exchanges in the relay's event log,
+tests/testbed/turns.py, summed over the run's connections).  Prints
 ratios and writes JSON to bench/results/.  A last sweep runs 10 commands
 on 50 targets with --forks 5, 10, 20 and 50: controller memory must stay
 flat as forks grow.
@@ -36,7 +39,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
 from tests.ansible import harness  # noqa: E402
-from tests.testbed import Testbed  # noqa: E402
+from tests.testbed import Testbed, turns  # noqa: E402
 
 RUN_TIMEOUT = 900
 SETUPS = {"1": (1, 0), "1-9ms": (1, 9), "20": (20, 0), "100": (100, 0)}
@@ -59,6 +62,12 @@ SCENARIOS = {
   tasks:
 {tasks}
 """.replace("{tasks}", "\n".join("    - command: /bin/true" for _ in range(10))),
+    "first_task": """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - command: /bin/true
+""",
     "loop100": """
 - hosts: all
   gather_facts: false
@@ -95,7 +104,9 @@ TEMPLATE = "host {{ inventory_hostname }} item {{ item }}\n{% for i in range(20)
 def write_inventory(bed: Testbed, delay_ms: int, stats_dir: str, path: str) -> None:
     lines = ["[targets]"]
     for t in bed.targets:
-        relay = shlex.join(bed.relay_argv(t, delay_ms, os.path.join(stats_dir, "current", "relay-{pid}.json")))
+        current = os.path.join(stats_dir, "current")
+        relay = shlex.join(bed.relay_argv(t, delay_ms, os.path.join(current, "relay-{pid}.json"),
+                                          os.path.join(current, "events-{pid}.txt")))
         common = "-o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null " \
                  "-o LogLevel=ERROR " + shlex.join(["-o", "ProxyCommand=" + relay])
         lines.append(" ".join([
@@ -229,14 +240,37 @@ def run_once(playbook: str, inventory: str, engine: Engine, forks: int, stats_di
         raise RuntimeError("%s run failed (rc %d):\n%s" % (engine.label, proc.returncode, out[-4000:]))
     _stop_control_masters(control_dir)
     time.sleep(1.5)  # relays flush their counters every second and at exit
-    wire = 0
+    wire = up = 0
     for path in glob.glob(os.path.join(run_dir, "relay-*.json")):
         with open(path) as fp:
             stats = json.load(fp)
         wire += stats["to_target"] + stats["from_target"]
+        up += stats["to_target"]
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3), "peak_pss_mb": round(peak[0] / 2**20, 1),
-            "wire_bytes": wire}
+            "wire_bytes": wire, "up_bytes": up, "round_trips": round_trips(run_dir)}
+
+
+def round_trips(run_dir: str) -> int:
+    """Link round trips of a run: exchanges summed over its connections."""
+    total = 0
+    for path in glob.glob(os.path.join(run_dir, "events-*.txt")):
+        with open(path) as fp:
+            first = fp.readline()
+        if first:
+            delay = _relay_delay(path)
+            total += len(turns.exchanges(turns.read_events([path]), delay))
+    return total
+
+
+def _relay_delay(events_path: str) -> float:
+    """One-way delay (s) of the relay that wrote `events_path` (its stats file)."""
+    stats = events_path.replace("events-", "relay-").replace(".txt", ".json")
+    try:
+        with open(stats) as fp:
+            return json.load(fp)["delay_ms"] / 1000.0
+    except (OSError, ValueError, KeyError):
+        return 0.0
 
 
 def _stop_control_masters(control_dir: str) -> None:
@@ -282,6 +316,9 @@ def measure_row(row: Dict, playbook: str, inventory: str, forks: int, stats_dir:
             print("%-20s %-14s %7.2fs %6.2fcpu %6.0fMB %9dB | x%.2f wall vs vanilla" % (
                 "", title, other["wall_s"], other["cpu_s"], other["peak_pss_mb"], other["wire_bytes"],
                 row[key + "_speedup"]), flush=True)
+    print("%-20s bytes up / round trips: %s" % ("", ", ".join(
+        "%s %dB %d" % (engine.label, row[engine.label]["up_bytes"], row[engine.label]["round_trips"])
+        for engine in ENGINES)), flush=True)
     return row
 
 

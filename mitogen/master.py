@@ -249,14 +249,25 @@ class ModuleResponder(object):
 
     def _respond(self, msg, fullname):
         self.get_module_count += 1
+        self._send_closure(msg.stream, msg.src_id, fullname, always=True)
+
+    def _send_closure(self, stream, dst_id, fullname, always):
         with self._lock:
             tup = self._build(fullname)
             related = self._closure(tup) if tup[3] is not None else []
-        stream = msg.stream
-        for rtup in related:
+        for rtup in related + [tup]:
             if rtup[3] is not None and rtup[0] not in stream.sent_modules:
-                self._send(stream, msg.src_id, rtup)
-        self._send(stream, msg.src_id, tup)
+                self._send(stream, dst_id, rtup)
+            elif always and rtup is tup:
+                self._send(stream, dst_id, tup)
+
+    def push(self, context, fullname: str) -> None:
+        """Send `fullname` and what it imports from its package to a direct
+        child before it asks: the call that needs them then costs no
+        GET_MODULE round trips.  Nothing for other contexts."""
+        stream = self.router.stream_by_id(context.context_id)
+        if stream is not None and stream.remote_id == context.context_id:
+            self._send_closure(stream, context.context_id, fullname, always=False)
 
     def _send(self, stream, dst_id, tup):
         stream.sent_modules.add(tup[0])

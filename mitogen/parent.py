@@ -278,6 +278,10 @@ class Connection(object):
     diag_verbose = False
     #: Carry stdin/stdout over the pty too (for programs that read passwords from stdin).
     stdio_over_tty = False
+    #: Write the payload at once instead of after stage 1's marker: only
+    #: where nothing but the interpreter can read our stdin (no prompt
+    #: answered there).  Saves a round trip on a slow link.
+    eager_payload = False
     #: Regexes (bytes, case-insensitive) matching a password prompt.
     password_patterns = ()
     #: (regex, message) pairs: output matching regex means the attempt failed.
@@ -478,7 +482,8 @@ class Connection(object):
         payload = self._payload(context_id, name)
         tr, tw = self._transport_r, self._transport_w
         buf = b''
-        sent = -1
+        sent = 0 if self.eager_payload else -1
+        stage1 = False
         diag = self._diag_fd
         while True:
             timeout = deadline - time.monotonic()
@@ -502,7 +507,7 @@ class Connection(object):
                 if not data:
                     raise EofError(self.eof_message(mitogen.core.to_text(self._output)))
                 buf += data
-                if sent < 0:
+                if not stage1:
                     i = buf.find(mitogen.core.STAGE1_MARKER)
                     if i < 0:
                         self._scan_output(buf)
@@ -510,10 +515,11 @@ class Connection(object):
                         continue
                     self._scan_output(buf[:i])
                     buf = buf[i + len(mitogen.core.STAGE1_MARKER):]
-                    sent = 0
-                    wl = [tw]
-                    w = [tw]
-                if sent >= 0:
+                    stage1 = True
+                    if sent < 0:
+                        sent = 0
+                        w = [tw]
+                if stage1:
                     i = buf.find(mitogen.core.READY_MARKER)
                     if i >= 0:
                         return buf[i + len(mitogen.core.READY_MARKER):]
@@ -936,27 +942,42 @@ class CallChain(object):
         self.context = context
         self.pipelined = pipelined
         self.chain_id = self._make_chain_id() if pipelined else None
+        # the target may remember an error of this chain: only after a call
+        # nobody waited for, or one that failed
+        self._dirty = False
 
     def _make_chain_id(self):
         return '%s-%d-%x-%d' % (mitogen.context_id, os.getpid(), id(self), next(self._counter))
 
     def reset(self) -> None:
-        """Forget remembered errors; later calls start a fresh chain."""
-        if self.chain_id is None:
+        """Forget remembered errors; later calls start a fresh chain.
+
+        A chain whose calls all succeeded and were waited for left nothing
+        to forget: no message is sent (one less per Ansible task)."""
+        if self.chain_id is None or not self._dirty:
             return
+        self._dirty = False
         old = self.chain_id
         self.chain_id = self._make_chain_id()
         self.context.call_no_reply(mitogen.core.Dispatcher.forget_chain, old)
 
     def call_no_reply(self, fn, *args, **kwargs) -> None:
+        self._dirty = True
         self.context.send(mitogen.core.make_call_message(fn, args, kwargs, self.chain_id))
 
     def call_async(self, fn, *args, **kwargs):
+        self._dirty = True  # whoever reads the reply may never tell us it failed
+        return self._send_async(fn, args, kwargs)
+
+    def _send_async(self, fn, args, kwargs):
         return self.context.send_async(mitogen.core.make_call_message(fn, args, kwargs, self.chain_id))
 
     def call(self, fn, *args, **kwargs):
-        recv = self.call_async(fn, *args, **kwargs)
+        recv = self._send_async(fn, args, kwargs)
         try:
             return recv.get().unpickle()
+        except BaseException:
+            self._dirty = True
+            raise
         finally:
             self.context.router.del_handler(recv.handle)

@@ -119,6 +119,12 @@ class Connection(mitogen.parent.Connection):
         return self.options.password is not None
 
     @property
+    def eager_payload(self):
+        # BatchMode: ssh reads no answer from us, the remote command gets
+        # our stdin as it is (the way Ansible's pipelining sends a module)
+        return self.options.password is None
+
+    @property
     def diag_verbose(self):
         # ssh -v output the user asked for: logged as debug information
         # (shown at -vvv), not as warnings

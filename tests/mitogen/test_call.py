@@ -80,6 +80,22 @@ def test_call_chain_pipelined(local, tmp_path):
     assert chain.call(funcs.add, 1, 1) == 2
 
 
+def test_call_chain_remembers_a_failed_call_until_reset(local):
+    chain = mitogen.parent.CallChain(local, pipelined=True)
+    assert chain.call(funcs.add, 1, 1) == 2
+    clean_id = chain.chain_id
+    chain.reset()  # nothing to forget: no message, same chain
+    assert chain.chain_id == clean_id
+    with pytest.raises(mitogen.core.CallError):
+        chain.call(funcs.raise_value_error, 'first')
+    with pytest.raises(mitogen.core.CallError) as info:
+        chain.call(funcs.add, 1, 1)
+    assert 'first' in str(info.value)
+    chain.reset()
+    assert chain.chain_id != clean_id
+    assert chain.call(funcs.add, 1, 1) == 2
+
+
 def test_call_chain_plain(local):
     chain = mitogen.parent.CallChain(local)
     assert chain.call(funcs.add, 1, 2) == 3
