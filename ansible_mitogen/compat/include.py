@@ -136,6 +136,8 @@ def rewrite_task(ds: Any, parents_static: bool = True) -> Any:
     static = is_static(new, name, parents_static)
     new.pop("static", None)
     new["import_tasks" if static else "include_tasks"] = name
+    if not static and not new.get("name"):
+        new["name"] = key  # 2.9's header for a nameless include: TASK [include]
     _with_vars(new, params)
     return new
 
