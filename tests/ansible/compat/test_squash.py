@@ -1,8 +1,9 @@
 """Squashing a package loop into one module call (ansible_mitogen/compat/squash.py).
 
 Controller-side, against a private bookworm target (apt needs python3-apt,
-which the test-bed image lacks: the controller's own bookworm package files
-are copied in; the test skips on a controller without them).  The loop of
+which the test-bed image lacks: the files of the controller's own package
+are copied in; the test skips on a controller that is not bookworm or lacks
+the package).  The loop of
 corpus/squash_apt.yml over 100 installed packages must be 100 apt calls by
 default and one when `squash_actions` is on, set as a variable or in
 ansible.cfg; calls are counted through $MITOGEN_EXEC_TRACE.
@@ -19,16 +20,19 @@ from tests.ansible import harness
 from tests.ansible.compat.test_corpus import CORPUS, ENTRY_POINT
 
 TASK = "apt over a list"
+DISTRO = "bookworm"
 N = 100
 
 
 @pytest.fixture(scope="module")
 def apt_bed(testbed_factory):
+    if _codename() != DISTRO:
+        pytest.skip("the controller is not %s: its python3-apt would not fit the target" % DISTRO)
     listed = subprocess.run(["dpkg", "-L", "python3-apt"], capture_output=True, text=True)
     if listed.returncode != 0:
         pytest.skip("the controller has no python3-apt package to copy into the target")
     files = [path for path in listed.stdout.splitlines() if os.path.isfile(path)]
-    bed = testbed_factory(n=1)
+    bed = testbed_factory(n=1, distro=DISTRO)
     target = bed.targets[0]
     tar = subprocess.run(["tar", "-cf", "-"] + files, capture_output=True, check=True)
     subprocess.run(["docker", "exec", "-i", target.container, "tar", "-xf", "-", "-C", "/"],
@@ -37,6 +41,15 @@ def apt_bed(testbed_factory):
                            capture_output=True, text=True, check=True).stdout.split()
     assert len(names) >= N, names
     return bed, sorted(names)[:N - 1] + ["not-a-package"]
+
+
+def _codename() -> str:
+    try:
+        with open("/etc/os-release") as fp:
+            fields = dict(line.rstrip("\n").split("=", 1) for line in fp if "=" in line)
+    except OSError:
+        return ""
+    return fields.get("VERSION_CODENAME", "").strip('"')
 
 
 def _run(apt_bed, tmp_path, squashed: bool, args: Sequence[str] = (), **env: str) -> Dict[str, int]:
