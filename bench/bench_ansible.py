@@ -97,7 +97,7 @@ SCENARIOS = {
 """.replace("{tasks}", "\n".join("    - debug: msg=x" for _ in range(100))),
 }
 # Per host: task runs (loop items count once each), for controller CPU per host-task.
-HOST_TASKS = {"command100": 100, "command10": 10, "loop100": 100, "copy_template": 41, "debug100": 100}
+HOST_TASKS = {"first_task": 1, "command100": 100, "command10": 10, "loop100": 100, "copy_template": 41, "debug100": 100}
 TEMPLATE = "host {{ inventory_hostname }} item {{ item }}\n{% for i in range(20) %}line {{ i }}\n{% endfor %}"
 
 

@@ -9,6 +9,9 @@ written by bench_debops.py, and writes into docs/img/:
 * ansible-wall.png: wall time, vanilla vs ours, per setup and scenario;
 * ansible-wire.png: bytes on the wire (relay counters), log scale;
 * ansible-controller.png: controller CPU and peak PSS of the process tree;
+* ansible-one-call.png (rows that also timed the public Mitogen): wall time
+  of vanilla, ours and the public Mitogen, and for `first_task` the bytes
+  up and link round trips until the first result;
 * debops-wall.png: DebOps common.yml wall time, controller CPU and memory,
   first and second run.
 
@@ -113,6 +116,34 @@ def by_setup(rows: List[Row]) -> List[List[Row]]:
     for r in rows:
         groups.setdefault(r["setup"], []).append(r)
     return list(groups.values())
+
+
+THREE = ENGINES + (("peer", "public Mitogen 0.3.54", "#d9822b"),)
+
+
+def plot_one_call(plt: Any, rows: List[Row], out_dir: str) -> Optional[str]:
+    """Issue 13's numbers: wall of all three engines, first-task bytes and round trips."""
+    rows = [r for r in rows if "peer" in r]
+    first = [r for r in rows if r["scenario"] == "first_task"]
+    if not rows:
+        return None
+    fig, axes = plt.subplots(1, 3 if first else 1, figsize=(17, 4.8), squeeze=False,
+                             gridspec_kw={"width_ratios": [3, 1, 1] if first else [1]})
+    series = [(label, color, [r[key]["wall_s"] for r in rows]) for key, label, color in THREE]
+    grouped_bars(axes[0][0], [scenario_label(r) for r in rows], series, "%.1f")
+    axes[0][0].set_yscale("log")
+    axes[0][0].set_ylim(0.5, 2 * max(v for _, _, values in series for v in values))
+    axes[0][0].set_ylabel("wall time (s, log scale), lower is better")
+    axes[0][0].legend(fontsize=8)
+    for ax, key, title, scale in ((1, "up_bytes", "KB up until the first result", 1e-3),
+                                  (2, "round_trips", "link round trips", 1)):
+        if first:
+            grouped_bars(axes[0][ax], [scenario_label(r).split("\n", 1)[1] for r in first],
+                         [(label, color, [(r[k].get(key) or 0) * scale for r in first]) for k, label, color in THREE],
+                         "%.0f")
+            axes[0][ax].set_title("first_task: " + title, fontsize=9)
+    fig.suptitle("One module call (issue 13): %s" % MACHINE, fontsize=9)
+    return save(fig, out_dir, "ansible-one-call.png")
 
 
 def plot_ansible_wall(plt: Any, rows: List[Row], out_dir: str) -> str:
@@ -258,6 +289,7 @@ def main() -> int:
         plot_ansible_wall(plt, rows, args.out)
         plot_ansible_wire(plt, rows, args.out)
         plot_ansible_controller(plt, rows, args.out)
+        plot_one_call(plt, rows, args.out)
     if debops:
         plot_debops(plt, debops, args.out)
     return 0

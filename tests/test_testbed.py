@@ -164,9 +164,9 @@ class EchoServer:
                 conn.sendall(data)
 
 
-def start_relay(port, delay_ms, stats):
+def start_relay(port, delay_ms, stats, events=None):
     argv = [sys.executable, "-m", "tests.testbed.relay", "--delay-ms", str(delay_ms),
-            "--stats", stats, "127.0.0.1", str(port)]
+            "--stats", stats] + (["--events", events] if events else []) + ["127.0.0.1", str(port)]
     return subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=REPO_ROOT)
 
 
@@ -178,6 +178,30 @@ def round_trip(proc, payload=b"x" * 100):
     while len(received) < len(payload):
         received += os.read(proc.stdout.fileno(), 65536)
     return time.monotonic() - started
+
+
+def test_relay_event_log_counts_exchanges_not_chunks(tmp_path):
+    """3 request/answer pairs are 3 exchanges; a burst of pipelined requests
+    answered together is one more."""
+    from tests.testbed import turns
+
+    server = EchoServer()
+    events = str(tmp_path / "events.txt")
+    proc = start_relay(server.port, 20, str(tmp_path / "stats.json"), events)
+    for _ in range(3):
+        round_trip(proc)
+    for _ in range(5):  # pipelined: nobody waits between them
+        proc.stdin.write(b"p" * 10)
+        proc.stdin.flush()
+    received = b""
+    while len(received) < 50:
+        received += os.read(proc.stdout.fileno(), 65536)
+    proc.stdin.close()
+    assert proc.wait(timeout=10) == 0
+    logged = turns.read_events([events])
+    assert sum(e.size for e in logged if e.direction == "up") == 350
+    assert sum(e.size for e in logged if e.direction == "down") == 350
+    assert len(turns.exchanges(logged, 0.020)) == 4
 
 
 def test_relay_adds_the_requested_latency_and_counts_bytes(tmp_path):
