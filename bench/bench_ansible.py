@@ -89,6 +89,13 @@ SCENARIOS = {
         dest: "/tmp/bench-files/template-{{ item }}"
       loop: "{{ range(20) | list }}"
 """,
+    "debugloop100": """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - debug: msg=x
+      loop: "{{ range(100) | list }}"
+""",
     "debug100": """
 - hosts: all
   gather_facts: false
@@ -97,7 +104,8 @@ SCENARIOS = {
 """.replace("{tasks}", "\n".join("    - debug: msg=x" for _ in range(100))),
 }
 # Per host: task runs (loop items count once each), for controller CPU per host-task.
-HOST_TASKS = {"first_task": 1, "command100": 100, "command10": 10, "loop100": 100, "copy_template": 41, "debug100": 100}
+HOST_TASKS = {"first_task": 1, "command100": 100, "command10": 10, "loop100": 100, "copy_template": 41, "debug100": 100,
+              "debugloop100": 100}
 TEMPLATE = "host {{ inventory_hostname }} item {{ item }}\n{% for i in range(20) %}line {{ i }}\n{% endfor %}"
 
 
