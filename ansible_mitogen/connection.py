@@ -151,6 +151,9 @@ class Binding:
     def cache_put(self, key: str, value: Any) -> None:
         self.call(MODULE_CACHE_SERVICE, "put", key=key, value=value)
 
+    def claim_code(self, context: Any, bundle: str, digests: List[str]) -> List[str]:
+        return self.call(CONTEXT_SERVICE, "claim_code", context=context, bundle=bundle, digests=digests)
+
     def claim(self, key: str, items: List[str]) -> List[str]:
         """Those of `items` no other worker claimed under `key` before."""
         return self.call(MODULE_CACHE_SERVICE, "claim", key=key, items=items)
@@ -328,7 +331,7 @@ class Connection(ConnectionBase):
         self.login_context = reply["login_context"]
         self.init_child_result = reply.get("init") or {}
         self._login_init = reply.get("login_init") or {}
-        self.fresh_context = bool(reply.get("fresh"))  # see ContextService.get()
+        self.known_bundles = set(reply.get("bundles") or ())  # see ContextService.get()
         self._connected = True
         display.vvv("ESTABLISHED MITOGEN CONTEXT %r" % (self.context,), host=self._inventory_name())
         return self

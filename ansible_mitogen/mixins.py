@@ -478,10 +478,14 @@ class ActionModuleMixin(object):
 
     def _mitogen_run(self, plan: planner.Plan, spec: Dict[str, Any]) -> Dict[str, Any]:
         """Call run_module, answering up to two requests for missing code."""
-        self._mitogen_chain()  # connected now: whether the interpreter is new is known
-        if plan.payload is not None and getattr(self._connection, 'fresh_context', False):
-            self._connection.fresh_context = False
-            spec = dict(spec, **plan.all_code())
+        self._mitogen_chain()  # connected now: which bundles the interpreter has is known
+        conn = self._connection
+        known = getattr(conn, 'known_bundles', None)
+        if plan.payload is not None and known is not None and plan.payload.bundle_id not in known:
+            # new to the interpreter: the code goes with the call
+            known.add(plan.payload.bundle_id)
+            binding, context = conn.get_binding(), conn.context
+            spec = dict(spec, **plan.code(lambda digests: binding.claim_code(context, plan.payload.bundle_id, digests)))
         reply = self._mitogen_call(target.run_module, spec)
         for _ in range(2):
             if 'need' not in reply:

@@ -14,7 +14,7 @@ resolution are exactly vanilla's.  We only choose the runner:
 import json
 import os
 import shlex
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from ansible_mitogen import module_finder, runner
 
@@ -52,10 +52,12 @@ class Plan(object):
         # defaults stay off the wire: this call is sent for every task
         return {k: v for k, v in self._spec.items() if v not in (None, False, {}, '')}
 
-    def all_code(self) -> Dict[str, Any]:
-        """Manifest and every source, for an interpreter known to hold no
-        module code yet: its first call then needs no follow-up."""
-        return {'manifest': self.bundle.manifest, 'sources': dict(self.bundle.sources)}
+    def code(self, claim: Callable[[List[str]], List[str]]) -> Dict[str, Any]:
+        """Manifest and the sources `claim` (given every digest) says the
+        target lacks: a first call that needs no follow-up."""
+        sources = self.bundle.sources
+        return {'manifest': self.bundle.manifest,
+                'sources': {digest: sources[digest] for digest in claim(sorted(sources))}}
 
     def answer(self, reply: Dict[str, Any]) -> Dict[str, Any]:
         """Follow-up call for a {'need': ...} reply."""

@@ -73,8 +73,9 @@ class Entry:
         self.parent_key = parent_key
         self.machine = machine
         self.init = init
-        # no task has been handed this context yet: it holds no module code
-        self.fresh = True
+        # module code sent to the context so far (see claim_code)
+        self.bundles: set = set()
+        self.digests: set = set()
         self.refs = 0
         self.last_used = time.monotonic()
 
@@ -98,9 +99,9 @@ class ContextService(mitogen.service.Service):
         """Contexts for every hop of `stack`, connecting what is missing.
 
         Returns {"context", "login_context", "init", "msg", "method",
-        "fresh"}: on failure `context` is None, `msg` says why and `method`
-        names the hop that failed; `fresh` is true for the first task handed
-        a new context (its first module call may carry all the code at once).
+        "bundles"}: on failure `context` is None, `msg` says why and `method`
+        names the hop that failed; `bundles` are the module bundles whose
+        code a task already sent to the context (claim_code).
         """
         parent = None
         contexts = []
@@ -116,9 +117,25 @@ class ContextService(mitogen.service.Service):
         with self._lock:
             last.refs += 1
             last.last_used = time.monotonic()
-            fresh, last.fresh = last.fresh, False
+            bundles = sorted(last.bundles)
         return {"context": last.context, "login_context": login.context, "init": last.init,
-                "login_init": login.init, "msg": None, "method": None, "depth": len(stack), "fresh": fresh}
+                "login_init": login.init, "msg": None, "method": None, "depth": len(stack), "bundles": bundles}
+
+    @mitogen.service.expose(mitogen.service.AllowParents())
+    def claim_code(self, context: Any, bundle: str, digests: list) -> list:
+        """A task is about to send `bundle` to `context`: those of its source
+        `digests` no task sent there before (now counted as sent).  Its
+        call then carries the manifest and just those: one round trip for
+        a module new to the interpreter.  Should a call carrying them get
+        lost, the target still asks for what it lacks."""
+        with self._lock:
+            for entry in self._entries.values():
+                if entry.context == context:
+                    entry.bundles.add(bundle)
+                    missing = [d for d in digests if d not in entry.digests]
+                    entry.digests.update(missing)
+                    return missing
+        return list(digests)
 
     @mitogen.service.expose(mitogen.service.AllowParents())
     def put(self, context: Any) -> None:
