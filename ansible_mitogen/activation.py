@@ -65,8 +65,10 @@ def activate(forks: Optional[int] = None, start_multiplexers: bool = True) -> No
         LOG.debug("ansible_mitogen activated")
 
 
-# Imported once here so task workers, forked per task, inherit them instead
-# of paying for the imports on every task.
+# Imported once here, before the multiplexers fork, so they and any worker
+# forked later inherit them.  Plugins are not preloaded: executor threads
+# load each once, when a task first needs it, and plugin_warmup loads what
+# a forked worker used into this process for the next one.
 PRELOAD = (
     "mitogen.core",
     "mitogen.parent",
@@ -78,11 +80,6 @@ PRELOAD = (
     "ansible_mitogen.mixins",
     "ansible_mitogen.planner",
     "ansible_mitogen.module_finder",
-    "ansible_mitogen.parsing",
-    "ansible.plugins.connection.ssh",
-    "ansible.plugins.connection.local",
-    "ansible.plugins.become.sudo",
-    "ansible.plugins.become.su",
     "ansible.executor.module_common",
     # ansible-core 2.19 imports the module argument/result serialization
     # profiles by name on every module call.
@@ -92,10 +89,6 @@ PRELOAD = (
     "ansible.module_utils._internal._json._profiles._module_modern_m2c",
 )
 
-# Action plugins most tasks use (`normal` runs every plain module).
-PRELOAD_ACTIONS = ("normal", "command", "shell", "copy", "template", "set_fact", "debug", "assert")
-
-
 def preload() -> None:
     import importlib
 
@@ -104,19 +97,6 @@ def preload() -> None:
             importlib.import_module(name)
         except ImportError as exc:
             LOG.debug("preload of %s skipped: %s", name, exc)
-    # Fills the loader's module cache and option definitions, so workers
-    # do not re-execute the plugin files and re-parse their YAML per task.
-    from ansible.plugins.loader import connection_loader
-
-    from ansible.plugins.loader import action_loader
-
-    for loader, names in ((connection_loader, sorted(set(loaders.CONNECTION_REDIRECTS.values()))),
-                          (action_loader, PRELOAD_ACTIONS)):
-        for name in names:
-            try:
-                loader.get(name, class_only=True)
-            except Exception as exc:
-                LOG.debug("preload of %s %s failed: %s", loader.type, name, exc)
 
 
 def _configured_forks() -> int:

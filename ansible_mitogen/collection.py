@@ -69,32 +69,7 @@ def entry_point(module_name: str) -> Any:
     class_name = PLUGIN_CLASSES[plugin_type]
     legacy = importlib.import_module("ansible_mitogen.plugins.%s.%s" % (plugin_type, name))
     bases = (getattr(legacy, class_name),)
-    if plugin_type == "strategy":
-        bases = (PreloadingStrategy,) + bases
     return type(class_name, bases, {"__module__": module_name, "__doc__": bases[-1].__doc__})
-
-
-class PreloadingStrategy:
-    """Mixed in front of our strategies when loaded by FQCN.
-
-    After the legacy class activated us, also loads the collection's
-    connection plugins, so task workers (forked per task) inherit them
-    instead of each paying ~30 ms to load `accel.mitogen.mitogen_ssh`.
-    """
-
-    def __init__(self, tqm: Any) -> None:
-        super().__init__(tqm)  # type: ignore[call-arg]
-        preload_connections()
-
-
-def preload_connections() -> None:
-    from ansible.plugins.loader import connection_loader
-
-    for name in plugin_names("connection"):
-        try:
-            connection_loader.get(fqcn(name), class_only=True)
-        except Exception as exc:  # a broken plugin fails its own tasks, not the run
-            LOG.debug("preload of %s failed: %s", fqcn(name), exc)
 
 
 # -- documentation ----------------------------------------------------------
@@ -169,9 +144,9 @@ def _builtin_options(builtin: str) -> Dict[str, Any]:
 
 
 def _registered_options(plugin_type: str, name: str) -> Dict[str, Any]:
-    # Under our strategy, activation preloaded the legacy-path plugin, whose
-    # import registered the very same options: reuse them in task workers
-    # instead of parsing the builtin plugin's YAML again for every task.
+    # Once the legacy-path plugin is loaded, its import registered the very
+    # same options: reuse them instead of parsing the builtin plugin's YAML
+    # again.
     from ansible import constants as C
 
     return dict(C.config.get_configuration_definitions(plugin_type, name) or {})

@@ -26,7 +26,7 @@ from ansible.errors import AnsibleConnectionFailure, AnsibleError
 from ansible.plugins.connection import ConnectionBase
 from ansible.utils.display import Display
 
-from ansible_mitogen import loaders, process, transport_config
+from ansible_mitogen import context_cache, loaders, process, transport_config
 from ansible_mitogen.transport_config import Hop
 
 display = Display()
@@ -126,6 +126,12 @@ class Binding:
 
     def get_context(self, stack: List[Hop], init_kwargs: Dict[str, Any]) -> Dict[str, Any]:
         return self.call(CONTEXT_SERVICE, "get", stack=stack, init_kwargs=init_kwargs)
+
+    def acquire_context(self, context: Any) -> None:
+        # No reply wanted: the point of reusing an answer is to skip a round trip.
+        import mitogen.service
+
+        mitogen.service.call_service_no_reply(self.parent, CONTEXT_SERVICE, "acquire", context=context)
 
     def put_context(self, context: Any) -> None:
         # No reply wanted: saves a round trip at the end of every task.
@@ -312,7 +318,7 @@ class Connection(ConnectionBase):
         for attempt in range(retries + 1):
             try:
                 self.router, self.parent = process.client(self._multiplexer_key())
-                reply = self.get_binding().get_context(stack, self._init_kwargs())
+                reply = self._contexts_for(stack)
             except AnsibleError:
                 raise
             except Exception as exc:
@@ -335,6 +341,19 @@ class Connection(ConnectionBase):
         self._connected = True
         display.vvv("ESTABLISHED MITOGEN CONTEXT %r" % (self.context,), host=self._inventory_name())
         return self
+
+    def _contexts_for(self, stack: List[Hop]) -> Dict[str, Any]:
+        """ContextService.get's answer for `stack`, reused if this process
+        has it already (context_cache)."""
+        binding = self.get_binding()
+        reply = context_cache.CONTEXTS.get(self.router, stack)
+        if reply is not None:
+            binding.acquire_context(reply["context"])
+            return reply
+        reply = binding.get_context(stack, self._init_kwargs())
+        if not reply.get("msg"):
+            context_cache.CONTEXTS.put(self.router, stack, reply)
+        return reply
 
     def _raise_connect_failure(self, reply: Dict[str, Any], stack: List[Hop]) -> None:
         method = reply.get("method")
@@ -538,7 +557,9 @@ class Connection(ConnectionBase):
             return
         self.close()
         try:
-            self.get_binding().reset(stack)
+            binding = self.get_binding()
+            context_cache.CONTEXTS.forget(self.router, stack)
+            binding.reset(stack)
         except Exception as exc:
             # the next task connects afresh either way (a stuck old context
             # is the multiplexer's to reap)

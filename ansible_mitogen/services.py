@@ -138,6 +138,17 @@ class ContextService(mitogen.service.Service):
         return list(digests)
 
     @mitogen.service.expose(mitogen.service.AllowParents())
+    def acquire(self, context: Any) -> None:
+        """A task reuses `context`, whose get() answer its process kept
+        (ansible_mitogen.context_cache): count it as get() would."""
+        with self._lock:
+            for entry in self._entries.values():
+                if entry.context == context:
+                    entry.refs += 1
+                    entry.last_used = time.monotonic()
+                    return
+
+    @mitogen.service.expose(mitogen.service.AllowParents())
     def put(self, context: Any) -> None:
         """A task worker is done with `context` (refcount down, stays cached)."""
         with self._lock:

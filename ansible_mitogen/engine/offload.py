@@ -93,6 +93,8 @@ class Offloader:
 
     def flush(self, min_age: float = 0.0) -> None:
         """Start the held batch in an executor process (strategy thread)."""
+        if not self._held:  # the common case, without the lock
+            return
         with self._lock:
             if not self._held or time.monotonic() - self._held_since < min_age:
                 return

@@ -12,6 +12,10 @@ StrategyBase itself, not on our subclasses:
 * tasks held for an executor process (offload.py) start when a batch is
   full, when `_process_pending_results` finds the batch BATCH_AGE old, and
   before `_wait_on_pending_results` or a slot wait;
+* `_wait_on_pending_results` sleeps until a result (or, on 2.21, an
+  inventory request) arrives, instead of ansible-core's loop that wakes
+  every millisecond: the result thread's append wakes it (`_ArrivalDeque`),
+  and it still looks for dead workers and a stopped run every MAX_WAIT;
 * `_process_pending_results` and the other methods that change what
   executors read (GUARDED_METHODS) run with the state lock held exclusively;
 * ansible-core's result thread looks each arriving result's host up in the
@@ -20,8 +24,12 @@ StrategyBase itself, not on our subclasses:
   when no result is waiting, `_process_pending_results` returns at once, as
   ansible-core would, without taking the lock.
 """
+import collections
 import functools
+import threading
 from typing import Any, Optional
+
+from ansible.errors import AnsibleError
 
 from ansible_mitogen import plugin_warmup
 from ansible_mitogen.engine import offload, worker
@@ -34,6 +42,20 @@ GUARDED_METHODS = ("_execute_meta", "_load_included_file", "_copy_included_file"
 READING_METHODS = ("normalize_task_result", "_convert_wire_task_result_to_raw",
                    "_convert_wire_task_result_to_host_task_result")
 _MARK = "_mitogen_engine_hook"
+#: Longest sleep of the strategy thread between looks at its workers (s).
+MAX_WAIT = 0.05
+
+
+class _ArrivalDeque(collections.deque):
+    """StrategyBase._results, which also wakes the waiting strategy thread."""
+
+    def __init__(self, items: Any, arrived: threading.Event) -> None:
+        super().__init__(items)
+        self.arrived = arrived
+
+    def append(self, item: Any) -> None:
+        super().append(item)
+        self.arrived.set()
 
 
 def install() -> None:
@@ -51,7 +73,8 @@ def install() -> None:
             setattr(StrategyBase, name, _marked(_shared(original)))
     StrategyBase._queue_task = _marked(_queue_task(StrategyBase._queue_task))
     StrategyBase._process_pending_results = _marked(_process_pending_results(StrategyBase._process_pending_results))
-    StrategyBase._wait_on_pending_results = _marked(_flushing_first(StrategyBase._wait_on_pending_results))
+    StrategyBase.__init__ = _marked(_init(StrategyBase.__init__))
+    StrategyBase._wait_on_pending_results = _marked(_wait_on_pending_results)
 
 
 def _marked(func: Any) -> Any:
@@ -102,13 +125,42 @@ def _process_pending_results(original: Any) -> Any:
     return process_pending_results
 
 
-def _flushing_first(original: Any) -> Any:
+def _init(original: Any) -> Any:
     @functools.wraps(original)
-    def wait_on_pending_results(self: Any, iterator: Any) -> Any:
-        offload.OFFLOADER.flush()  # nothing else is queued before this wait
-        return original(self, iterator)
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        arrived = threading.Event()
+        self._results = _ArrivalDeque(self._results, arrived)
+        rpc_queue = getattr(self, "_rpc_queue", None)  # ansible-core 2.21
+        if rpc_queue is not None:
+            rpc_queue.put = _setting_after(rpc_queue.put, arrived)
 
-    return wait_on_pending_results
+    return init
+
+
+def _setting_after(put: Any, event: threading.Event) -> Any:
+    @functools.wraps(put)
+    def put_and_set(*args: Any, **kwargs: Any) -> None:
+        put(*args, **kwargs)
+        event.set()
+
+    return put_and_set
+
+
+def _wait_on_pending_results(self: Any, iterator: Any) -> list:
+    """Process results until none is pending (what ansible-core's method
+    does), sleeping until one arrives instead of polling every millisecond."""
+    offload.OFFLOADER.flush()  # nothing else is queued before this wait
+    arrived = self._results.arrived
+    results = []
+    while self._pending_results > 0 and not self._tqm._terminated:
+        if self._tqm.has_dead_workers():
+            raise AnsibleError("A worker was found in a dead state")
+        arrived.clear()  # before looking: a later arrival wakes the wait below
+        results.extend(self._process_pending_results(iterator))
+        if self._pending_results > 0:
+            arrived.wait(MAX_WAIT)
+    return results
 
 
 def slot_limit(strategy: Any, task: Any, task_vars: Any) -> int:

@@ -20,6 +20,7 @@ support; `Flavor` is chosen once, by what the installed ansible-core has:
   squashed by the worker; results are UnifiedTaskResult objects.
 """
 import copy
+import functools
 import inspect
 import os
 import textwrap
@@ -53,8 +54,13 @@ class Job:
 
 def job_from_worker_args(worker_class: type, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Job:
     """Bind WorkerProcess(...) arguments (positional before 2.19) by name."""
-    bound = inspect.signature(worker_class.__init__).bind(None, *args, **kwargs)
+    bound = _signature(worker_class).bind(None, *args, **kwargs)
     return Job(bound.arguments)
+
+
+@functools.lru_cache(maxsize=None)
+def _signature(worker_class: type) -> inspect.Signature:
+    return inspect.signature(worker_class.__init__)
 
 
 def isolated_task(task: Any) -> Any:
