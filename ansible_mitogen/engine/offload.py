@@ -112,6 +112,7 @@ class Batch:
         self._terminated = False
 
     def start(self) -> None:
+        from ansible.executor.process.worker import WorkerQueue
         from ansible.utils.display import Display
         from ansible.utils.multiprocessing import context
 
@@ -121,6 +122,8 @@ class Batch:
         self.process.daemon = True  # never outlives the strategy process
         for worker in self.workers:
             worker.batch = self
+            # The result thread here answers a prompt of the child's task.
+            worker.worker_queue = WorkerQueue(ctx=context)
         # No executor thread is halfway through an import or a plugin load
         # (the child would inherit the half-made module), nor through a
         # write (WorkerProcess.start takes Display's lock likewise).

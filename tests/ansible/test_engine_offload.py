@@ -33,20 +33,23 @@ def _where(inventory, tmp_path, strategy, env, extra=()):
 def test_small_runs_stay_in_the_strategy_process(three_targets, tmp_path):
     proc, rows = _where(three_targets, tmp_path, harness.MITOGEN, {})
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert len(rows) == 6
+    assert len(rows) == 9
     assert len({row["pid"] for row in rows}) == 1, rows
 
 
 def test_tasks_beyond_the_local_limit_run_in_executor_processes(three_targets, tmp_path):
     proc, rows = _where(three_targets, tmp_path, harness.MITOGEN, {"MITOGEN_LOCAL_EXECUTORS": "1"})
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert len(rows) == 6
+    assert len(rows) == 9
     recap = harness.parse_recap(proc.stdout)
-    assert all(counts["failed"] == 0 and counts["ok"] == 5 for counts in recap.values()), proc.stdout
+    assert all(counts["failed"] == 0 and counts["ok"] == 6 for counts in recap.values()), proc.stdout
     strategy_pid = rows[0]["pid"]  # the first host's task of each step stays here
     children = [row for row in rows if row["pid"] != strategy_pid]
     assert children, rows
     assert all(row["ppid"] == strategy_pid for row in children), rows
+    prompted = [row for row in rows if "answer" in row]
+    assert len(prompted) == 3 and any(row["pid"] != strategy_pid for row in prompted), rows
+    assert all(row["answer"] == "error: stdin is not interactive" for row in prompted), rows
 
 
 def test_a_dead_executor_process_stops_the_run_as_a_dead_worker(three_targets, tmp_path):
