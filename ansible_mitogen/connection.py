@@ -337,7 +337,8 @@ class Connection(ConnectionBase):
         self.login_context = reply["login_context"]
         self.init_child_result = reply.get("init") or {}
         self._login_init = reply.get("login_init") or {}
-        self.known_bundles = set(reply.get("bundles") or ())  # see ContextService.get()
+        # Shared by this process's tasks on the context (context_cache.put).
+        self.known_bundles = reply["bundles"]
         self._connected = True
         display.vvv("ESTABLISHED MITOGEN CONTEXT %r" % (self.context,), host=self._inventory_name())
         return self
@@ -352,7 +353,7 @@ class Connection(ConnectionBase):
             return reply
         reply = binding.get_context(stack, self._init_kwargs())
         if not reply.get("msg"):
-            context_cache.CONTEXTS.put(self.router, stack, reply)
+            reply = context_cache.CONTEXTS.put(self.router, stack, reply)
         return reply
 
     def _raise_connect_failure(self, reply: Dict[str, Any], stack: List[Hop]) -> None:

@@ -41,17 +41,22 @@ class ContextCache:
         with self._lock:
             return self._answers.get(_key(router, stack))
 
-    def put(self, router: Any, stack: List[Dict[str, Any]], answer: Dict[str, Any]) -> None:
-        """Keep a successful answer until one of its contexts disconnects."""
+    def put(self, router: Any, stack: List[Dict[str, Any]], answer: Dict[str, Any]) -> Dict[str, Any]:
+        """Keep a successful answer until one of its contexts disconnects;
+        returns the kept one.  Its `bundles` become a set that the tasks
+        reusing it add to (module code sent to the context by this process:
+        mixins.py, ContextService.claim_code)."""
         key = _key(router, stack)
         contexts = [router.context_by_id(c.context_id, name=c.name)
                     for c in (answer["context"], answer["login_context"]) if c is not None]
         # Registered with the router, so it fires their 'disconnect'.
-        answer = dict(answer, context=contexts[0], login_context=contexts[-1])
+        answer = dict(answer, context=contexts[0], login_context=contexts[-1],
+                      bundles=set(answer.get("bundles") or ()))
         with self._lock:
             self._answers[key] = answer
         for context in contexts:
             mitogen.core.listen(context, "disconnect", lambda context=context: self._drop_context(context))
+        return answer
 
     def forget(self, router: Any, stack: List[Dict[str, Any]]) -> None:
         """Drop `stack` and every stack that goes through it."""
