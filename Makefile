@@ -41,6 +41,8 @@ images: docker $(VENV)/.installed-test
 # Then the second lane (mk/lane.mk: ansible-core 2.21 on Python 3.13), also
 # when the first failed; either failing fails the target.
 test: deps docker $(VENV)/.installed-test images realworld-deps
+	@# as pip install would: every ansible-playbook of the suite starts from bytecode
+	$(PY) -m compileall -q mitogen ansible_mitogen ansible_collections >/dev/null
 	$(VENV)/bin/pytest tests --timeout=$(TEST_TIMEOUT) $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: no test was run" >&2; rc=1; fi; \
 	VENV=$(VENV) TEST_TIMEOUT=$(TEST_TIMEOUT) .ci/lane $(LANE_CORE) $(LANE_PYTHON) $(LANE_TESTS); lane=$$?; \

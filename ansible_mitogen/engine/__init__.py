@@ -71,6 +71,7 @@ def install() -> None:
         _serialize_plugin_loading()
         _release_around(time, "sleep")
         _release_around_manager_calls()
+        _release_around_result_queue()
         _installed = True
 
 
@@ -101,6 +102,16 @@ def _serialize_plugin_loading() -> None:
                 return _original(*args, **kwargs)
 
         setattr(owner, method_name, functools.wraps(original)(serialized))
+
+
+def _release_around_result_queue() -> None:
+    # A put blocks while the result pipe is full, until ansible-core's result
+    # thread reads; that thread takes the lock shared, after the strategy
+    # thread if it is waiting for the exclusive side: an executor must not
+    # hold the lock then, or the three wait for each other.
+    from ansible.executor.task_queue_manager import FinalQueue
+
+    _release_around(FinalQueue, "put")
 
 
 def _release_around_manager_calls() -> None:
