@@ -344,7 +344,10 @@ class GlobalState(object):
         sys.stdin, sys.stdout, sys.stderr = self.stdio
         sys.argv[:] = self.argv
         sys.path[:] = self.path
-        sys.meta_path[:] = self.meta_path
+        # Finders a module added stay (six registers its `six.moves`
+        # importer once, when the cached six module is first imported).
+        added = [f for f in sys.meta_path if not any(f is saved for saved in self.meta_path)]
+        sys.meta_path[:] = self.meta_path + added
         os.umask(self.umask)
         if self.cwd is not None:
             try:
