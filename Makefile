@@ -38,14 +38,21 @@ images: docker $(VENV)/.installed-test
 	$(PY) -m tests.testbed images $(DISTROS)
 
 # realworld-deps (mk/debops.mk): DebOps, ansible-runner, molecule for their suites.
-# Then the second lane (mk/lane.mk: ansible-core 2.21 on Python 3.13), also
-# when the first failed; either failing fails the target.
+# The second lane (mk/lane.mk: ansible-core 2.21 on Python 3.13) runs at the
+# same time as the default one (most of either waits on targets; each has
+# its own test bed), its output kept in LANE_LOG and printed after; either
+# failing fails the target.  Ctrl+C stops both.
+LANE_LOG ?= $(VENV)/lane.log
 test: deps docker $(VENV)/.installed-test images realworld-deps
 	@# as pip install would: every ansible-playbook of the suite starts from bytecode
 	$(PY) -m compileall -q mitogen ansible_mitogen ansible_collections >/dev/null
+	VENV=$(VENV) TEST_TIMEOUT=$(TEST_TIMEOUT) setsid .ci/lane $(LANE_CORE) $(LANE_PYTHON) $(LANE_TESTS) \
+		>$(LANE_LOG) 2>&1 </dev/null & lane_pid=$$!; \
+	trap 'kill -TERM -- -'$$lane_pid' 2>/dev/null; exit 130' INT TERM; \
 	$(VENV)/bin/pytest tests --timeout=$(TEST_TIMEOUT) $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: no test was run" >&2; rc=1; fi; \
-	VENV=$(VENV) TEST_TIMEOUT=$(TEST_TIMEOUT) .ci/lane $(LANE_CORE) $(LANE_PYTHON) $(LANE_TESTS); lane=$$?; \
+	wait $$lane_pid; lane=$$?; \
+	echo "make test: output of the ansible-core $(LANE_CORE) lane ($(LANE_LOG)):"; cat $(LANE_LOG); \
 	echo "make test: default lane exited $$rc, ansible-core $(LANE_CORE) lane exited $$lane"; \
 	[ $$rc -eq 0 ] && [ $$lane -eq 0 ]
 

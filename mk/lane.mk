@@ -1,8 +1,8 @@
 # Second CI lane (issue 17): tests/ansible and tests/collection under
 # ansible-core $(LANE_CORE) on controller Python $(LANE_PYTHON), run by
-# `make test` after the default suite; `make test-lane` alone.  .ci/lane
+# `make test` beside the default suite; `make test-lane` alone.  .ci/lane
 # finds the Python (pyenv, /usr/bin, /usr/local/bin) or runs the
-# controller in a Debian 13 container.  On 2 cores: ~13 min.
+# controller in a Debian 13 container.  On 2 cores: ~18-21 min alone.
 LANE_CORE ?= 2.21
 LANE_PYTHON ?= 3.13
 LANE_TESTS ?= tests/ansible tests/collection
