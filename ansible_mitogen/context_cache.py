@@ -17,6 +17,7 @@ parent's.
 """
 import os
 import threading
+import weakref
 from typing import Any, Dict, List, Optional, Tuple
 
 import mitogen.core
@@ -31,11 +32,15 @@ class ContextCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._answers: Dict[_Key, Dict[str, Any]] = {}
+        #: Contexts whose 'disconnect' we listen to (once each, however
+        #: many answers name them and however often they are put again).
+        self._watched: "weakref.WeakSet[Any]" = weakref.WeakSet()
 
     def reset(self) -> None:
         """Empty, as in a forked child."""
         self._lock = threading.Lock()
         self._answers = {}
+        self._watched = weakref.WeakSet()
 
     def get(self, router: Any, stack: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
         with self._lock:
@@ -54,7 +59,9 @@ class ContextCache:
                       bundles=set(answer.get("bundles") or ()))
         with self._lock:
             self._answers[key] = answer
-        for context in contexts:
+            unwatched = [context for context in contexts if context not in self._watched]
+            self._watched.update(unwatched)
+        for context in unwatched:
             mitogen.core.listen(context, "disconnect", lambda context=context: self._drop_context(context))
         return answer
 

@@ -83,6 +83,13 @@ class Offloader:
         elif full:
             self.flush()
 
+    def run_here_anyway(self, worker: Any) -> None:
+        """Run a held task on a thread here, beyond the local limit (its
+        executor process could not be forked)."""
+        with self._lock:
+            self._running_here += 1
+        pool.POOL.submit(lambda: self._run_here(worker))
+
     def _run_here(self, worker: Any) -> None:
         try:
             worker.run_task()
@@ -127,12 +134,28 @@ class Batch:
         # No executor thread is halfway through an import or a plugin load
         # (the child would inherit the half-made module), nor through a
         # write (WorkerProcess.start takes Display's lock likewise).
-        with STATE.exclusive(), getattr(Display(), "_lock", contextlib.nullcontext()), \
-                speedups.heap_frozen_for_fork():
-            self.process.start()
+        try:
+            with STATE.exclusive(), getattr(Display(), "_lock", contextlib.nullcontext()), \
+                    speedups.heap_frozen_for_fork():
+                self.process.start()
+        except OSError as exc:  # EAGAIN, ENOMEM: the tasks still run, here
+            os.close(read_fd)
+            os.close(write_fd)
+            self._run_here_instead(exc)
+            return
         os.close(write_fd)
         threading.Thread(target=self._watch, args=(read_fd,), name="ansible-mitogen-batch-watch",
                          daemon=True).start()
+
+    def _run_here_instead(self, exc: OSError) -> None:
+        from ansible.utils.display import Display
+
+        Display().warning("could not fork an executor process (%s): %d tasks run in the strategy process"
+                          % (exc, len(self.workers)))
+        for worker in self.workers:
+            worker.batch = None
+            worker.answer_prompts_here()
+            self._offloader.run_here_anyway(worker)
 
     def _watch(self, read_fd: int) -> None:
         finished = set()
@@ -167,6 +190,7 @@ def _batch_main(workers: List[Any], read_fd: int, report_fd: int, parent_pid: in
     """The executor process: run every task of the batch, then exit (when
     multiprocessing has flushed the result queue)."""
     os.close(read_fd)
+    _own_display(workers[0])
     os.setsid()  # as ansible-core's workers: Ctrl+C is the strategy's to handle
     _die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -187,6 +211,19 @@ def _batch_main(workers: List[Any], read_fd: int, report_fd: int, parent_pid: in
         pool.POOL.submit(lambda index=index, worker=worker: run(index, worker))
     all_done.wait()
     os.close(report_fd)
+
+
+def _own_display(worker: Any) -> None:
+    """Display in the child: the lock the fork copied is held by the parent's
+    thread for the fork's duration, so it gets a fresh one, and a message
+    from any thread here (not only a task's) travels on the result queue,
+    as from one of ansible-core's workers."""
+    from ansible.utils.display import Display
+
+    display = Display()
+    if hasattr(display, "_lock"):
+        display._lock = threading.RLock()
+    display.set_queue(worker.final_q())
 
 
 def _die_with_parent(parent_pid: int) -> None:

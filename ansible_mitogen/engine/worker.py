@@ -67,7 +67,7 @@ class ExecutorWorker:
         self._job = task_run.job_from_worker_args(ForkedWorker, args, kwargs)
         self._task = self._job.task
         self.worker_id = self._job.worker_id
-        self.worker_queue = PromptAnswers()
+        self.answer_prompts_here()
         self.exitcode: Optional[int] = None
         self._forked: Optional[ForkedWorker] = None
         self._done = threading.Event()
@@ -94,6 +94,14 @@ class ExecutorWorker:
         # import or a plugin load, which the child would inherit half done.
         with STATE.exclusive(), speedups.heap_frozen_for_fork():
             self._forked.start()
+
+    def final_q(self) -> Any:
+        """The strategy's result queue this task reports on."""
+        return self._job.final_q
+
+    def answer_prompts_here(self) -> None:
+        """Prompts of this task are answered in this process (it runs here)."""
+        self.worker_queue = PromptAnswers()
 
     def run_task(self) -> bool:
         """Run the task on this thread; False if it crashed."""

@@ -1,0 +1,104 @@
+"""Engine parts on their own: the context cache, a failed fork, the free loop's pause.
+
+Controller side, in the test process, with a real master router and a
+local child context (no target needed).  Each test drives one piece of
+ansible_mitogen.engine or ansible_mitogen.context_cache the way the
+strategy process does, and asserts what a run would see.
+"""
+import errno
+import threading
+import time
+
+from ansible_mitogen.context_cache import ContextCache
+from ansible_mitogen.engine import offload, strategy_hooks
+from tests.ansible.test_faults_units import router  # noqa: F401, F811 (the fixture)
+
+STACK = [{"method": "local", "kwargs": {"python_path": ["python3"]}}]
+
+
+def _disconnect_listeners(context):
+    return len(context.__dict__.get("_signals", {}).get("disconnect", []))
+
+
+def test_a_context_put_again_is_listened_to_once_and_dropped_when_it_goes(router):  # noqa: F811
+    cache = ContextCache()
+    context = router.local()
+    for _ in range(5):  # every miss puts the answer again
+        cache.put(router, STACK, {"context": context, "login_context": None, "bundles": ["b1"]})
+    assert _disconnect_listeners(router.context_by_id(context.context_id)) == 1
+    assert cache.get(router, STACK)["bundles"] == {"b1"}
+    context.shutdown(wait=True)
+    deadline = time.monotonic() + 10
+    while cache.get(router, STACK) is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert cache.get(router, STACK) is None
+
+
+class _HeldTask:
+    """What offload needs of an ExecutorWorker."""
+
+    def __init__(self):
+        self.batch = None
+        self.worker_queue = None
+        self.ran_in = None
+        self.done = threading.Event()
+
+    def answer_prompts_here(self):
+        self.worker_queue = "answered here"
+
+    def run_task(self):
+        self.ran_in = threading.current_thread().name
+        return True
+
+    def finish(self):
+        self.done.set()
+
+
+class _UnforkableProcess:
+    def __init__(self, *args, **kwargs):
+        self.daemon = False
+
+    def start(self):
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+
+def test_a_batch_that_cannot_fork_runs_its_tasks_here(monkeypatch, capsys):
+    from ansible.utils import multiprocessing as ansible_mp
+
+    monkeypatch.setattr(ansible_mp.context, "Process", _UnforkableProcess)
+    tasks = [_HeldTask() for _ in range(3)]
+    offloader = offload.Offloader()
+    offload.Batch(tasks, offloader).start()
+    assert all(task.done.wait(10) for task in tasks), "a held task was lost"
+    assert all(task.ran_in.startswith("ansible-mitogen-executor") for task in tasks)
+    assert all(task.batch is None and task.worker_queue == "answered here" for task in tasks)
+    assert offloader._running_here == 0
+    assert "could not fork an executor process" in capsys.readouterr().err
+
+
+def test_the_free_loop_sleeps_until_a_result_when_its_pass_did_nothing(monkeypatch):
+    monkeypatch.setattr(strategy_hooks, "MAX_WAIT", 30.0)
+    pause = strategy_hooks.FreeLoopPause()
+    pause.arrived = threading.Event()
+    pause.progressed = False
+    threading.Timer(0.2, pause.arrived.set).start()
+    started = time.monotonic()
+    pause.sleep(0.001)
+    assert 0.15 < time.monotonic() - started < 20  # the arrival woke it, not the 1 ms
+    monkeypatch.setattr(strategy_hooks, "MAX_WAIT", 0.3)
+    pause.arrived.clear()
+    started = time.monotonic()
+    pause.sleep(0.001)  # nothing arrives: it still looks again after MAX_WAIT
+    assert time.monotonic() - started >= 0.25
+
+
+def test_the_free_loop_goes_on_at_once_after_a_pass_that_progressed(monkeypatch):
+    monkeypatch.setattr(strategy_hooks, "MAX_WAIT", 30.0)
+    pause = strategy_hooks.FreeLoopPause()
+    pause.arrived = threading.Event()
+    pause.progressed = True
+    started = time.monotonic()
+    pause.sleep(0.001)
+    assert time.monotonic() - started < 20
+    assert pause.progressed is False  # the next pass must progress again
+    assert pause.monotonic is time.monotonic  # the rest of `time` is the real one
