@@ -16,10 +16,6 @@ StrategyBase itself, not on our subclasses:
   inventory request) arrives, instead of ansible-core's loop that wakes
   every millisecond: the result thread's append wakes it (`_ArrivalDeque`),
   and it still looks for dead workers and a stopped run every MAX_WAIT;
-* the free strategy's pause between passes over its hosts (1 ms, whose
-  passes would take the interpreter lock from the executors a thousand
-  times a second) waits for a result instead when the pass started nothing
-  and found no result (`FreeLoopPause`);
 * `_process_pending_results` and the other methods that change what
   executors read (GUARDED_METHODS) run with the state lock held exclusively;
 * ansible-core's result thread looks each arriving result's host up in the
@@ -31,7 +27,6 @@ StrategyBase itself, not on our subclasses:
 import collections
 import functools
 import threading
-import time
 from typing import Any, Optional
 
 from ansible.errors import AnsibleError
@@ -63,35 +58,8 @@ class _ArrivalDeque(collections.deque):
         self.arrived.set()
 
 
-class FreeLoopPause:
-    """The `time` module as ansible-core's free strategy module sees it.
-
-    Its `sleep` between two passes over the hosts returns at once after a
-    pass that started a task, ran a meta task or processed a result (there
-    may be more to do); after a pass that did none of these, every host is
-    blocked on a running task, so it sleeps until a result arrives (at most
-    MAX_WAIT)."""
-
-    def __init__(self) -> None:
-        self.progressed = True
-        self.arrived: Optional[threading.Event] = None
-
-    def sleep(self, seconds: float) -> None:
-        progressed, self.progressed = self.progressed, False
-        if progressed or self.arrived is None:
-            time.sleep(seconds)
-        else:
-            self.arrived.wait(MAX_WAIT)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(time, name)
-
-
-FREE_LOOP = FreeLoopPause()
-
-
 def install() -> None:
-    from ansible.plugins.strategy import StrategyBase, free
+    from ansible.plugins.strategy import StrategyBase
 
     if getattr(StrategyBase._process_pending_results, _MARK, False):
         return
@@ -107,8 +75,6 @@ def install() -> None:
     StrategyBase._process_pending_results = _marked(_process_pending_results(StrategyBase._process_pending_results))
     StrategyBase.__init__ = _marked(_init(StrategyBase.__init__))
     StrategyBase._wait_on_pending_results = _marked(_wait_on_pending_results)
-    StrategyBase._execute_meta = _marked(_progressing(StrategyBase._execute_meta))
-    free.time = FREE_LOOP
 
 
 def _marked(func: Any) -> Any:
@@ -134,21 +100,11 @@ def _shared(method: Any) -> Any:
     return wrapper
 
 
-def _progressing(method: Any) -> Any:
-    @functools.wraps(method)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        FREE_LOOP.progressed = True
-        return method(*args, **kwargs)
-
-    return wrapper
-
-
 def _queue_task(original: Any) -> Any:
     @functools.wraps(original)
     def queue_task(self: Any, host: Any, task: Any, task_vars: Any, play_context: Any) -> Any:
         # Before a fork, so a forked worker inherits what earlier ones loaded.
         plugin_warmup.absorb()
-        FREE_LOOP.progressed = True
         offload.OFFLOADER.forks = len(self._workers)
         worker.wait_for_free_slot(self._workers, slot_limit(self, task, task_vars))
         return original(self, host, task, task_vars, play_context)
@@ -161,14 +117,10 @@ def _process_pending_results(original: Any) -> Any:
     def process_pending_results(self: Any, iterator: Any, one_pass: bool = False,
                                 max_passes: Optional[int] = None) -> Any:
         offload.OFFLOADER.flush(min_age=offload.BATCH_AGE)
-        FREE_LOOP.arrived = self._results.arrived
-        self._results.arrived.clear()  # before looking: a later arrival ends FREE_LOOP's sleep
         if not self._results and not _rpc_pending(self):
             return []  # what ansible-core returns too, minus the state lock
         with STATE.exclusive():
-            results = original(self, iterator, one_pass=one_pass, max_passes=max_passes)
-        FREE_LOOP.progressed = True  # an inventory request (2.21) counts too
-        return results
+            return original(self, iterator, one_pass=one_pass, max_passes=max_passes)
 
     return process_pending_results
 

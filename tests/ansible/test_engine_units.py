@@ -1,4 +1,4 @@
-"""Engine parts on their own: the context cache, a failed fork, the free loop's pause.
+"""Engine parts on their own: the context cache, a failed fork.
 
 Controller side, in the test process, with a real master router and a
 local child context (no target needed).  Each test drives one piece of
@@ -10,7 +10,7 @@ import threading
 import time
 
 from ansible_mitogen.context_cache import ContextCache
-from ansible_mitogen.engine import offload, strategy_hooks
+from ansible_mitogen.engine import offload
 from tests.ansible.test_faults_units import router  # noqa: F401, F811 (the fixture)
 
 STACK = [{"method": "local", "kwargs": {"python_path": ["python3"]}}]
@@ -74,31 +74,3 @@ def test_a_batch_that_cannot_fork_runs_its_tasks_here(monkeypatch, capsys):
     assert all(task.batch is None and task.worker_queue == "answered here" for task in tasks)
     assert offloader._running_here == 0
     assert "could not fork an executor process" in capsys.readouterr().err
-
-
-def test_the_free_loop_sleeps_until_a_result_when_its_pass_did_nothing(monkeypatch):
-    monkeypatch.setattr(strategy_hooks, "MAX_WAIT", 30.0)
-    pause = strategy_hooks.FreeLoopPause()
-    pause.arrived = threading.Event()
-    pause.progressed = False
-    threading.Timer(0.2, pause.arrived.set).start()
-    started = time.monotonic()
-    pause.sleep(0.001)
-    assert 0.15 < time.monotonic() - started < 20  # the arrival woke it, not the 1 ms
-    monkeypatch.setattr(strategy_hooks, "MAX_WAIT", 0.3)
-    pause.arrived.clear()
-    started = time.monotonic()
-    pause.sleep(0.001)  # nothing arrives: it still looks again after MAX_WAIT
-    assert time.monotonic() - started >= 0.25
-
-
-def test_the_free_loop_goes_on_at_once_after_a_pass_that_progressed(monkeypatch):
-    monkeypatch.setattr(strategy_hooks, "MAX_WAIT", 30.0)
-    pause = strategy_hooks.FreeLoopPause()
-    pause.arrived = threading.Event()
-    pause.progressed = True
-    started = time.monotonic()
-    pause.sleep(0.001)
-    assert time.monotonic() - started < 20
-    assert pause.progressed is False  # the next pass must progress again
-    assert pause.monotonic is time.monotonic  # the rest of `time` is the real one
