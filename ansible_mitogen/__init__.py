@@ -1,8 +1,8 @@
 """Ansible plugin pack: runs Ansible tasks over persistent Mitogen contexts.
 
 Imported by the strategy and connection plugins in `plugins/` (controller,
-multiplexer and task-worker processes).  Only `runner.py` and `target.py`
-travel to targets.  `plugin_paths()` tells users what to put in ansible.cfg.
+multiplexer and task-worker processes).  Only `runner.py`, `target.py`
+and `task_wire.py` travel to targets.  `plugin_paths()` tells users what to put in ansible.cfg.
 """
 import os
 from typing import Dict

@@ -588,17 +588,18 @@ class SourceRelayChain:
         return getattr(self.chain, name)
 
     def call(self, func: Any, *args: Any, **kwargs: Any) -> Any:
-        spec = args[0] if len(args) == 1 and not kwargs and isinstance(args[0], dict) else None
-        if getattr(func, "__name__", None) != "run_module" or not spec or not spec.get("sources"):
+        from ansible_mitogen import target, task_wire
+
+        if func is not target.run_module or kwargs or not args[0].get(task_wire.SOURCES):
             return self.chain.call(func, *args, **kwargs)
-        return self._relayed(func, spec)
+        return self._relayed(func, args[0])
 
     def _relayed(self, func: Any, spec: Dict[str, Any]) -> Any:
-        from ansible_mitogen import source_relay
+        from ansible_mitogen import source_relay, task_wire
 
         relay = self.connection.relay_context()
         bare_spec = dict(spec)
-        wanted = bare_spec.pop("sources")
+        wanted = bare_spec.pop(task_wire.SOURCES)
         claimed = self.connection.get_binding().claim("source-relay:%s" % (relay.context_id,), sorted(wanted))
         new = {digest: wanted[digest] for digest in claimed}
         for delay in RELAY_RETRY_DELAYS:
@@ -612,7 +613,7 @@ class SourceRelayChain:
             time.sleep(delay)
         # Still missing (that worker failed, or the intermediary restarted):
         # the target gets them directly.
-        bare_spec["sources"] = {digest: wanted[digest] for digest in lost}
+        bare_spec[task_wire.SOURCES] = {digest: wanted[digest] for digest in lost}
         return self.chain.call(func, bare_spec)
 
 

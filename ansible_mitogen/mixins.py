@@ -33,7 +33,7 @@ except ImportError:  # ansible-core >= 2.21: results are UnifiedTaskResult objec
 
 import mitogen.core
 
-from ansible_mitogen import planner, runner, target
+from ansible_mitogen import planner, runner, target, task_wire
 from ansible_mitogen.connection import BecomeFailed, InterpreterMissing
 
 LOG = logging.getLogger(__name__)
@@ -133,13 +133,6 @@ def _vanilla_ssh_connection(action: Any) -> Any:
     if become is not None:
         conn.set_become_plugin(become)
     return conn
-
-
-def _unpack(reply: Dict[str, Any], key: str) -> bytes:
-    """An output of target.run_module, which compresses large ones."""
-    if key + '_z' in reply:
-        return runner.wire_decompress(reply[key + '_z'])
-    return reply[key]
 
 
 def _takes_arg(func: Any, name: str) -> bool:
@@ -488,20 +481,19 @@ class ActionModuleMixin(object):
             spec = dict(spec, **plan.code(lambda digests: binding.claim_code(context, plan.payload.bundle_id, digests)))
         reply = self._mitogen_call(target.run_module, spec)
         for _ in range(2):
-            if 'need' not in reply:
+            if task_wire.NEED not in reply:
                 break
             follow_up = plan.answer(reply)
-            for key in ('async_jid', 'async_limit', 'async_dir', 'async_cmd_interpreter'):
-                if key in spec:
-                    follow_up[key] = spec[key]
+            follow_up.update((key, spec[key]) for key in task_wire.FOLLOW_UP_KEYS if key in spec)
             reply = self._mitogen_call(target.run_module, follow_up)
-        if 'need' in reply:
-            raise self._mitogen_error('target kept asking for module code: %r' % (reply['need'],))
-        if 'async' in reply:
-            return {'rc': 0, 'stdout': json.dumps(reply['async']), 'stderr': ''}
+        if task_wire.NEED in reply:
+            raise self._mitogen_error('target kept asking for module code: %r' % (reply[task_wire.NEED],))
+        if task_wire.ASYNC in reply:
+            return {'rc': 0, 'stdout': json.dumps(reply[task_wire.ASYNC]), 'stderr': ''}
+        reply = task_wire.unpacked(reply, task_wire.STDOUT, task_wire.STDERR)
         return {'rc': reply['rc'],
-                'stdout': to_text(_unpack(reply, 'stdout'), errors='surrogate_or_replace'),
-                'stderr': to_text(_unpack(reply, 'stderr'), errors='surrogate_or_replace')}
+                'stdout': to_text(reply[task_wire.STDOUT], errors='surrogate_or_replace'),
+                'stderr': to_text(reply[task_wire.STDERR], errors='surrogate_or_replace')}
 
     def _mitogen_parse(self, res: Dict[str, Any], profile: str) -> Dict[str, Any]:
         if _takes_arg(self._parse_returned_data, 'profile'):

@@ -16,13 +16,8 @@ import os
 import shlex
 from typing import Any, Callable, Dict, List, Optional
 
-from ansible_mitogen import module_finder, runner
-
-# Module parameters bigger than this travel zlib-compressed.
-COMPRESS_ABOVE = 400
-
-# Modules whose in-process run would leak state into later tasks.
-ALWAYS_FORK = frozenset(('dnf', 'dnf5', 'yum', 'setup', 'gather_facts', 'package_facts'))
+from ansible_mitogen import module_finder, task_wire
+from ansible_mitogen.task_wire import HAVE, MANIFEST, NEED, SOURCES
 
 
 class Plan(object):
@@ -56,19 +51,20 @@ class Plan(object):
         """Manifest and the sources `claim` (given every digest) says the
         target lacks: a first call that needs no follow-up."""
         sources = self.bundle.sources
-        return {'manifest': self.bundle.manifest,
-                'sources': {digest: sources[digest] for digest in claim(sorted(sources))}}
+        return {MANIFEST: self.bundle.manifest,
+                SOURCES: {digest: sources[digest] for digest in claim(sorted(sources))}}
 
     def answer(self, reply: Dict[str, Any]) -> Dict[str, Any]:
-        """Follow-up call for a {'need': ...} reply."""
-        need = reply['need']
+        """Follow-up call for a NEED reply (without the first call's
+        task_wire.FOLLOW_UP_KEYS: the caller adds them)."""
+        need = reply[NEED]
         spec = self.spec()
-        spec['manifest'] = self.bundle.manifest
-        if need == 'manifest':
-            have = set(reply.get('have') or ())
-            need = [d for d in self.bundle.sources if d[:runner.HAVE_PREFIX] not in have]
+        spec[MANIFEST] = self.bundle.manifest
+        if need == MANIFEST:
+            have = set(reply.get(HAVE) or ())
+            need = [d for d in self.bundle.sources if d[:task_wire.HAVE_PREFIX] not in have]
         if need:
-            spec['sources'] = {digest: self.bundle.sources[digest] for digest in need}
+            spec[SOURCES] = {digest: self.bundle.sources[digest] for digest in need}
         return spec
 
 
@@ -99,18 +95,15 @@ def plan_module(module_name: str, module_args: Dict[str, Any], module_path: str,
                 cwd: Optional[str], fork: bool, temp_dir: Optional[str], emulate_tty: bool) -> Plan:
     """Build the Plan for a module prepared by ``_configure_module``."""
     common = {'module_name': module_name, 'env': env, 'cwd': cwd, 'fork': fork}
-    short = module_name.rsplit('.', 1)[-1]
-    if short in ALWAYS_FORK:
+    if task_wire.always_forks(module_name):
         common['fork'] = True
     if style == 'new':
         payload = module_finder.parse_ansiballz(module_data)
         if payload is not None:
             spec = dict(common, kind='python', fqn=payload.fqn, bundle=payload.bundle_id,
                         profile=payload.profile or profile)
-            if len(payload.json_params) > COMPRESS_ABOVE:
-                spec['json_params_z'] = runner.wire_compress(payload.json_params)
-            else:
-                spec['json_params'] = payload.json_params
+            spec[task_wire.JSON_PARAMS] = payload.json_params
+            spec = task_wire.packed(spec, task_wire.JSON_PARAMS)
             return Plan('python', spec, payload, profile, shebang)
     spec = dict(common, kind='program', filename=_remote_filename(module_path, style),
                 data=module_data, interpreter=interpreter_argv(shebang) if style != 'binary' else [],

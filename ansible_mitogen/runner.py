@@ -38,51 +38,8 @@ import sys
 import tempfile
 import time
 import traceback
-import zlib
 
-# Modules known to leave global state behind (threads, signal handlers,
-# monkey patches): they always run in a forked child.
-ALWAYS_FORK_MODULES = frozenset((
-    'ansible.legacy.dnf', 'ansible.builtin.dnf',
-    'ansible.legacy.dnf5', 'ansible.builtin.dnf5',
-    'ansible.legacy.yum', 'ansible.legacy.package_facts',
-    'ansible.builtin.package_facts', 'ansible.legacy.setup',
-    'ansible.builtin.setup', 'ansible.legacy.gather_facts',
-    'ansible.legacy.reboot', 'ansible.legacy.async_wrapper',
-))
-
-# Preset dictionary for zlib on the wire: the keys every module call and
-# result repeat.  Both ends must use the same bytes; changing them only
-# costs compression while controller and target run the same version.
-WIRE_ZDICT = (
-    b'"_ansible_check_mode": false, "_ansible_no_log": false, "_ansible_debug": false, '
-    b'"_ansible_diff": false, "_ansible_verbosity": 0, "_ansible_version": "2.19.0", '
-    b'"_ansible_module_name": "ansible.legacy.command", "_ansible_syslog_facility": "LOG_USER", '
-    b'"_ansible_selinux_special_fs": ["fuse", "nfs", "vboxsf", "ramfs", "9p", "vfat"], '
-    b'"_ansible_string_conversion_action": "warn", "_ansible_socket": null, '
-    b'"_ansible_shell_executable": "/bin/sh", "_ansible_keep_remote_files": false, '
-    b'"_ansible_tmpdir": null, "_ansible_remote_tmp": "~/.ansible/tmp", '
-    b'"_ansible_ignore_unknown_opts": false, "_ansible_target_log_info": null, '
-    b'"_ansible_tracebacks_for": []}}{"ANSIBLE_MODULE_ARGS": {"_raw_params": '
-    b'"changed": true, "stdout": "", "stderr": "", "rc": 0, "cmd": ["", "start": "2026-01-01 00:00:00.000000", '
-    b'"end": "2026-01-01 00:00:00.000000", "delta": "0:00:00.000000", "msg": "", '
-    b'"invocation": {"module_args": {"_raw_params": "", "_uses_shell": false, '
-    b'"expand_argument_vars": true, "stdin_add_newline": true, "strip_empty_ends": true, '
-    b'"cmd": null, "argv": null, "chdir": null, "executable": null, "creates": null, '
-    b'"removes": null, "stdin": null, "path": "", "state": "file", "mode": null, "owner": null}}}'
-)
-
-
-def wire_compress(data):
-    """zlib with WIRE_ZDICT (see wire_decompress)."""
-    comp = zlib.compressobj(9, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY, WIRE_ZDICT)
-    return comp.compress(data) + comp.flush()
-
-
-def wire_decompress(data):
-    decomp = zlib.decompressobj(15, WIRE_ZDICT)
-    return decomp.decompress(data) + decomp.flush()
-
+from ansible_mitogen import task_wire
 
 LOADER_NAME = 'ansible.module_utils._internal._ansiballz._loader'
 RESPAWN_NAME = 'ansible.module_utils.common.respawn'
@@ -172,9 +129,6 @@ def _install_importer():
         sys.meta_path.insert(0, _importer)
 
 
-HAVE_PREFIX = 8
-
-
 def need_manifest():
     """Reply for an unknown bundle: ask for its manifest, say what we hold.
 
@@ -183,7 +137,8 @@ def need_manifest():
     this interpreter costs 2 round trips, not 3.  A prefix collision only
     means one more round trip.
     """
-    return {'need': 'manifest', 'have': sorted(set(d[:HAVE_PREFIX] for d in _sources))}
+    return {task_wire.NEED: task_wire.MANIFEST,
+            task_wire.HAVE: sorted(set(d[:task_wire.HAVE_PREFIX] for d in _sources))}
 
 
 def missing_sources(manifest):
@@ -450,7 +405,7 @@ def _reset_module_utils_globals():
 
 def _invoke_main(spec):
     """Run the module as ``__main__`` the way the AnsiballZ wrapper would."""
-    json_params = spec['json_params']
+    json_params = spec[task_wire.JSON_PARAMS]
     modlib = spec.get('modlib_path') or ''
     if modlib:
         _prepare_respawn(modlib)
@@ -531,7 +486,7 @@ def run_python_inprocess(spec):
     state = GlobalState()
     stdout = _text_stream()
     stderr = _text_stream()
-    sys.stdin = _text_stream(spec['json_params'])
+    sys.stdin = _text_stream(spec[task_wire.JSON_PARAMS])
     sys.stdout, sys.stderr = stdout, stderr
     sys.argv[:] = [spec.get('argv0') or filename_for(spec['fqn'], False)]
     # Like AnsiballZ, a module sees its payload and the target's own
@@ -612,22 +567,22 @@ def run_python(spec):
         return need
     spec = dict(spec, modlib_path=modlib_path(spec.get('bundle'), manifest))
     conflicts = conflicting_names(manifest)
-    if conflicts or spec.get('fork') or spec['fqn'] in ALWAYS_FORK_MODULES \
-            or spec.get('module_name') in ALWAYS_FORK_MODULES:
+    if conflicts or spec.get('fork') or task_wire.always_forks(spec['fqn']) \
+            or task_wire.always_forks(spec.get('module_name') or ''):
         return run_forked(_run_python_activated, manifest, conflicts, spec)
     return _run_python_activated(manifest, (), spec)
 
 
 def resolve_bundle(spec):
     """(manifest, None) when all code of `spec` is here, else (None, need reply)."""
-    manifest = spec.get('manifest') or _bundles.get(spec['bundle'])
+    manifest = spec.get(task_wire.MANIFEST) or _bundles.get(spec['bundle'])
     if manifest is None:
         return None, need_manifest()
-    if spec.get('sources'):
-        add_sources(spec['sources'])
+    if spec.get(task_wire.SOURCES):
+        add_sources(spec[task_wire.SOURCES])
     missing = missing_sources(manifest)
     if missing:
-        return None, {'need': missing}
+        return None, {task_wire.NEED: missing}
     _bundles[spec['bundle']] = manifest
     return manifest, None
 
@@ -821,9 +776,7 @@ def _write_file(path, data, mode):
 
 def run(spec):
     """Dispatch one planned invocation to its runner."""
-    if 'json_params_z' in spec:
-        spec = dict(spec)
-        spec['json_params'] = wire_decompress(spec.pop('json_params_z'))
+    spec = task_wire.unpacked(spec, task_wire.JSON_PARAMS)
     if spec.get('async_jid'):
         return start_async(spec)
     if spec['kind'] == 'python':
@@ -901,7 +854,7 @@ def _run_with_time_limit(spec, limit):
         try:
             os.setpgid(0, 0)
             if spec['kind'] == 'python':
-                manifest = spec.get('manifest') or _bundles[spec['bundle']]
+                manifest = spec.get(task_wire.MANIFEST) or _bundles[spec['bundle']]
                 out = _run_python_activated(manifest, conflicting_names(manifest), spec)
             else:
                 out = run_program(spec)

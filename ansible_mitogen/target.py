@@ -14,7 +14,7 @@ import shutil
 import stat
 import tempfile
 
-from ansible_mitogen import runner
+from ansible_mitogen import runner, task_wire
 
 try:
     import mitogen.core
@@ -96,22 +96,13 @@ def create_fork_child(econtext=None):
     return econtext.router.fork()
 
 
-# Replies bigger than this travel zlib-compressed (module JSON shrinks ~3x).
-COMPRESS_ABOVE = 400
-
-
 def run_module(kwargs):
     """Run one planned module invocation (see ``ansible_mitogen.planner``).
 
-    Large JSON parameters arrive as ``json_params_z``; large outputs leave
-    as ``stdout_z``/``stderr_z``: this call is most of the per-task traffic.
+    This call is most of the per-task traffic: large parameters and outputs
+    travel compressed (``ansible_mitogen.task_wire``).
     """
-    reply = runner.run(kwargs)
-    for key in ('stdout', 'stderr'):
-        value = reply.get(key)
-        if isinstance(value, bytes) and len(value) > COMPRESS_ABOVE:
-            reply[key + '_z'] = runner.wire_compress(reply.pop(key))
-    return reply
+    return task_wire.packed(runner.run(kwargs), task_wire.STDOUT, task_wire.STDERR)
 
 
 def exec_command(cmd, in_data=b'', chdir=None, shell=None, emulate_tty=False):

@@ -18,7 +18,7 @@ import time
 import ansible.release
 import pytest
 
-from ansible_mitogen import module_finder, planner, runner, support
+from ansible_mitogen import module_finder, planner, support, task_wire
 
 # ansible-core >= 2.21 returns `invocation` only when INJECT_INVOCATION asks for it.
 INVOCATION_BY_DEFAULT = support.parse(ansible.release.__version__) < (2, 21)
@@ -356,22 +356,21 @@ def test_runner_works_on_python38():
 def test_runner_module_compiles_for_python38():
     # keep target code free of syntax newer than 3.8
     import ast
-    for name in ('runner.py', 'target.py'):
+    for name in ('runner.py', 'target.py', 'task_wire.py'):
         with open(os.path.join(REPO_ROOT, 'ansible_mitogen', name)) as fp:
             ast.parse(fp.read(), feature_version=(3, 8))
-    assert runner.ALWAYS_FORK_MODULES
 
 
 def test_wire_compression_roundtrip_and_size():
     from ansible_mitogen import target
     params = json.dumps({'ANSIBLE_MODULE_ARGS': {'_raw_params': '/bin/true', '_ansible_check_mode': False,
                                                  '_ansible_no_log': False, '_ansible_remote_tmp': '~/.ansible/tmp'}}).encode()
-    packed = runner.wire_compress(params)
-    assert runner.wire_decompress(packed) == params and len(packed) < len(params) / 2
+    packed = task_wire.compress(params)
+    assert task_wire.decompress(packed) == params and len(packed) < len(params) / 2
     plan = real_module_plan('command', {'_raw_params': 'echo ' + 'x' * 600})
     spec = plan.spec()
     assert 'json_params_z' in spec and 'json_params' not in spec
     assert 'cwd' not in spec and 'fork' not in spec  # defaults stay off the wire
     reply = target.run_module(plan.answer({'need': list(plan.bundle.sources)}))
     assert 'stdout_z' in reply
-    assert json.loads(runner.wire_decompress(reply['stdout_z']))['stdout'] == 'x' * 600
+    assert json.loads(task_wire.decompress(reply['stdout_z']))['stdout'] == 'x' * 600
