@@ -81,7 +81,7 @@ def tool_output(method: str, msg: str) -> Optional[str]:
     if text.startswith(_EXITED):
         output = text[len(_EXITED):]
         return "" if output == "no output" else output + "\n"
-    patterns = getattr(importlib.import_module("mitogen." + method).Connection, "failure_patterns", ())
+    patterns = importlib.import_module("mitogen." + method).Connection.failure_patterns
     for _, reason in patterns:
         if text.startswith(reason + ": "):
             return text[len(reason) + 2:] + "\n"

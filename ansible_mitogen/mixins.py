@@ -99,16 +99,6 @@ def _receive(connection: Any, receiver: Any) -> bytes:
             pass
 
 
-def _blob(data: bytes) -> bytes:
-    """Mark file contents so the core library's logging never prints them."""
-    try:
-        import mitogen.core
-    except ImportError:
-        return data
-    blob = getattr(mitogen.core, 'Blob', None)
-    return blob(data) if blob else data
-
-
 def _vanilla_ssh_connection(action: Any) -> Any:
     """ansible-core's ssh connection, configured like TaskExecutor would."""
     from ansible.plugins.loader import connection_loader
@@ -194,8 +184,7 @@ class ActionModuleMixin(object):
         """Where modules start: playbook dir for local, else the login default."""
         if self._mitogen_is_local():
             return self._loader.get_basedir()
-        get_cwd = getattr(self._connection, 'get_default_cwd', None)
-        return get_cwd() if get_cwd else None
+        return self._connection.get_default_cwd()
 
     def run(self, tmp=None, task_vars=None):
         # kept for the raw fallback, which must configure a vanilla connection
@@ -308,8 +297,6 @@ class ActionModuleMixin(object):
         """
         remote_tmp = self.get_shell_option('remote_tmp', default='~/.ansible/tmp')
         system_dirs = list(self.get_shell_option('system_tmpdirs', default=['/var/tmp', '/tmp']))
-        if getattr(self._connection, '_remote_is_local', False):  # network_cli & co. (never ours)
-            remote_tmp = C.DEFAULT_LOCAL_TMP
         owner = self._connection.file_owner()
         base = self._mitogen_local_expand(remote_tmp, self._connection.login_homedir)
         if self._connection.becomes() and owner is None and self._is_become_unprivileged():
@@ -397,8 +384,8 @@ class ActionModuleMixin(object):
             data = data.encode(errors='surrogateescape')
         elif not isinstance(data, bytes):
             raise TypeError('data must be either a string or bytes')
-        # vanilla uploads a mkstemp() file: mode 0600
-        self._mitogen_send(target.write_path, remote_path, _blob(data), 0o600, None,
+        # vanilla uploads a mkstemp() file: mode 0600; a Blob is never logged
+        self._mitogen_send(target.write_path, remote_path, mitogen.core.Blob(data), 0o600, None,
                            self._connection.file_owner())
         return remote_path
 
@@ -409,7 +396,7 @@ class ActionModuleMixin(object):
                 data = fp.read()
             st = os.stat(local_path)
             # as vanilla's sftp upload: the local mode minus the target's umask
-            self._mitogen_send(target.write_path, remote_path, _blob(data), st.st_mode & 0o777,
+            self._mitogen_send(target.write_path, remote_path, mitogen.core.Blob(data), st.st_mode & 0o777,
                                (st.st_atime, st.st_mtime), self._connection.file_owner(), True)
         else:
             self._connection.put_file(local_path, remote_path)
@@ -473,8 +460,8 @@ class ActionModuleMixin(object):
         """Call run_module, answering up to two requests for missing code."""
         self._mitogen_chain()  # connected now: which bundles the interpreter has is known
         conn = self._connection
-        known = getattr(conn, 'known_bundles', None)
-        if plan.payload is not None and known is not None and plan.payload.bundle_id not in known:
+        known = conn.known_bundles
+        if plan.payload is not None and plan.payload.bundle_id not in known:
             # new to the interpreter: the code goes with the call
             known.add(plan.payload.bundle_id)
             binding, context = conn.get_binding(), conn.context
@@ -565,8 +552,7 @@ class ActionModuleMixin(object):
         tmpdir = self._connection._shell.tmpdir
         if tmpdir:
             return tmpdir
-        get_dir = getattr(self._connection, 'get_good_temp_dir', None)
-        return get_dir() if get_dir else None
+        return self._connection.get_good_temp_dir()
 
     def _mitogen_error(self, msg: str) -> Exception:
         from ansible.errors import AnsibleError

@@ -214,7 +214,7 @@ def _private_dir(prefix):
     root = tempfile.mkdtemp(prefix=prefix)
     atexit.register(_remove_if_owner, root, os.getpid())
     core = sys.modules.get('mitogen.core')
-    if core is not None and hasattr(core, 'register_exit_hook'):
+    if core is not None:
         # Our interpreter ends with os._exit(): atexit alone never runs.
         core.register_exit_hook(functools.partial(_remove_if_owner, root, os.getpid()))
     return root

@@ -306,17 +306,11 @@ def supported_kwargs(method: str, kwargs: Dict[str, Any]) -> Dict[str, Any]:
 
 def init_child(context: Any, init_kwargs: dict) -> Dict[str, Any]:
     """Run ansible_mitogen.target.init_child once in a new interpreter."""
-    try:
-        import ansible_mitogen.target as target
-    except ImportError:
-        target = None
-    if target is not None and hasattr(target, "init_child"):
-        responder = getattr(context.router, "responder", None)
-        if responder is not None:
-            # ahead of the call: its imports (target, runner) cost no round trips
-            responder.push(context, target.__name__)
-        return context.call(target.init_child, **init_kwargs)
-    return {"home_dir": context.call(os.path.expanduser, "~"), "good_temp_dir": None}
+    import ansible_mitogen.target as target
+
+    # ahead of the call: its imports (target, runner, task_wire) cost no round trips
+    context.router.responder.push(context, target.__name__)
+    return context.call(target.init_child, **init_kwargs)
 
 
 def describe_error(hop: Dict[str, Any], exc: BaseException) -> str:
@@ -372,7 +366,7 @@ class MultiplexerServer:
         self.router = mitogen.master.Router(self.broker)
         # Targets never reach each other through us (children inherit it).
         self.router.unidirectional = True
-        self.listener = listen_unix(self.router, path)
+        self.listener = mitogen.unix.Listener(self.router, path)
         self.services = [
             ContextService(self.router),
             mitogen.service.FileService(self.router),
@@ -390,16 +384,6 @@ class MultiplexerServer:
             pass
         self.broker.shutdown()
         self.broker.join()
-
-
-def listen_unix(router: Any, path: str) -> Any:
-    """A UNIX-socket listener; accepts either shape of mitogen.unix.Listener."""
-    build = getattr(mitogen.unix.Listener, "build_stream", None)
-    if build is not None:
-        stream = build(router, path)
-        router.broker.start_receive(stream)
-        return stream
-    return mitogen.unix.Listener(router, path)
 
 
 def start_stack_dumper(interval: float = 5.0) -> None:

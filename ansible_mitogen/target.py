@@ -14,14 +14,9 @@ import shutil
 import stat
 import tempfile
 
-from ansible_mitogen import runner, task_wire
+import mitogen.core
 
-try:
-    import mitogen.core
-    takes_econtext = getattr(mitogen.core, 'takes_econtext', lambda func: func)
-except ImportError:  # unit tests run the runners without the core library
-    mitogen = None
-    takes_econtext = lambda func: func  # noqa: E731
+from ansible_mitogen import runner, task_wire
 
 LOG = logging.getLogger(__name__)
 
@@ -75,7 +70,7 @@ def find_good_temp_dir(candidates):
     raise IOError('no writable temporary directory among %r' % (candidates,))
 
 
-@takes_econtext
+@mitogen.core.takes_econtext
 def init_child(econtext=None, log_level=None, candidate_temp_dirs=()):
     """Once per new interpreter: logging level, home dir and a writable temp dir."""
     global _good_temp_dir
@@ -86,13 +81,11 @@ def init_child(econtext=None, log_level=None, candidate_temp_dirs=()):
             'uid': os.geteuid(), 'gid': os.getegid()}
 
 
-@takes_econtext
+@mitogen.core.takes_econtext
 def create_fork_child(econtext=None):
     """A new context forked from this interpreter (task isolation)."""
-    import mitogen.parent
-    upgrade = getattr(mitogen.parent, 'upgrade_router', None)
-    if upgrade is not None:
-        upgrade(econtext)
+    import mitogen.parent  # noqa: F401  (Router.fork() is mitogen.parent's)
+
     return econtext.router.fork()
 
 
