@@ -12,8 +12,8 @@ source_relay (SourceRelayChain).  connection_type() builds the classes of
 the plugin files in plugins/connection/.
 
 Contract used by ansible_mitogen.mixins (action plugins): get_chain(),
-homedir, get_default_cwd(), get_default_env(), get_good_temp_dir(),
-context, login_context, parent, put_data(), get_binding(), get_stack().
+homedir, cwd, get_default_cwd(), allocates_tty(), runs_login_shell(),
+get_default_env(), get_good_temp_dir(), context, login_context, parent, put_data(), get_binding(), get_stack().
 """
 import os
 import re
@@ -175,6 +175,7 @@ class Connection(ConnectionBase):
     has_tty = True
     has_native_async = False
     supports_persistence = False
+    cwd: Any = None  # vanilla local's attribute, see get_default_cwd()
     become_methods = loaders.BECOME_METHODS
 
     def __init__(self, play_context: Any, new_stdin: Any = None, *args: Any, **kwargs: Any) -> None:
@@ -441,11 +442,29 @@ class Connection(ConnectionBase):
         return (self.init_child_result or {}).get("good_temp_dir")
 
     def get_default_cwd(self) -> Optional[str]:
-        # Vanilla `local` runs commands where ansible-playbook was started;
-        # over ssh the login shell starts in the home directory.
-        if self.login_method == "local":
-            return os.getcwd()
-        return None
+        """Where commands and modules start, as under vanilla.
+
+        Its `local` plugin runs them in its `cwd` attribute, or where
+        ansible-playbook was started while that is None; ActionBase sets
+        it to the playbook directory before each low-level command (mixins
+        does the same).  Every other kind starts where the login does.
+        """
+        if self.login_method != "local":
+            return None
+        if self.cwd:  # bytes up to ansible-core 2.20, str from 2.21
+            return os.fsdecode(self.cwd)
+        return os.getcwd()
+
+    def allocates_tty(self, in_data: Optional[bytes], sudoable: bool) -> bool:
+        """Whether vanilla runs this command on a TTY: its ssh plugin adds
+        ``-tt`` when no stdin is sent, the command may become and `use_tty`
+        (default true) is on; no other connection kind allocates one.  The
+        output then has stderr merged into stdout, with CRLF line ends."""
+        return bool(self.login_method == "ssh" and not in_data and sudoable and self._option("use_tty") is not False)
+
+    def runs_login_shell(self) -> bool:
+        """Vanilla ssh hands a command line to the login user's shell."""
+        return self.login_method == "ssh"
 
     def get_default_env(self) -> Dict[str, str]:
         # The task `environment:` keyword is applied by the action path.
@@ -457,13 +476,11 @@ class Connection(ConnectionBase):
         super().exec_command(cmd, in_data=in_data, sudoable=sudoable)
         from ansible_mitogen import target
 
-        emulate_tty = bool(not in_data and sudoable and self.login_method == "ssh" and self._option("use_tty") is not False)
-        # vanilla ssh hands the line to the remote user's login shell
-        shell = target.runner.LOGIN_SHELL if self.login_method == "ssh" else None
+        shell = target.runner.LOGIN_SHELL if self.runs_login_shell() else None
         # vanilla runs it as the login user: become is the caller's to add
         rc, stdout, stderr = self.get_chain(use_login=True).call(
             target.exec_command, cmd, in_data=in_data or b"", chdir=self.get_default_cwd(), shell=shell,
-            emulate_tty=emulate_tty,
+            emulate_tty=self.allocates_tty(in_data, sudoable),
         )
         return rc, _as_bytes(stdout), _as_bytes(stderr)
 

@@ -42,8 +42,6 @@ display = Display()
 # Files up to this size travel inside one call; bigger ones stream through
 # the connection's put_file (FileService).
 SMALL_FILE_LIMIT = 512 * 1024
-LOCAL_TRANSPORTS = ('local', 'mitogen_local')
-TTY_TRANSPORTS = ('ssh', 'mitogen_ssh')
 # ansible-core < 2.19 writes a dict given to _transfer_data as JSON.
 DICT_DATA_AS_JSON = tuple(int(part) for part in ansible_version.split('.')[:2]) < (2, 19)
 # fetch reads files back in chunks of this size, this many in flight.
@@ -136,11 +134,6 @@ def _takes_arg_cached(func: Any, name: str) -> bool:
     return name in inspect.signature(func).parameters
 
 
-def _transport_name(connection: Any) -> str:
-    name = str(getattr(connection, 'transport', '') or '')
-    return name.rsplit('.', 1)[-1]
-
-
 class ActionModuleMixin(object):
     """Overrides of ActionBase methods; everything else stays vanilla."""
 
@@ -177,13 +170,11 @@ class ActionModuleMixin(object):
             with open(path, 'a') as fp:
                 fp.write('%s\t%s\t%s\t%.6f\n' % (self._task.get_name(), kind, func.__name__, time.monotonic()))
 
-    def _mitogen_is_local(self) -> bool:
-        return _transport_name(self._connection) in LOCAL_TRANSPORTS
-
     def _mitogen_task_cwd(self) -> Optional[str]:
-        """Where modules start: playbook dir for local, else the login default."""
-        if self._mitogen_is_local():
-            return self._loader.get_basedir()
+        """Where modules and commands start (connection.get_default_cwd):
+        like vanilla's ActionBase, point `local` at the playbook dir first."""
+        if self._connection.login_method == 'local':
+            self._connection.cwd = self._loader.get_basedir()
         return self._connection.get_default_cwd()
 
     def run(self, tmp=None, task_vars=None):
@@ -207,16 +198,14 @@ class ActionModuleMixin(object):
         """Run a shell command as vanilla does, minus its become/ssh wrapping.
 
         Become is the context we call into, so nothing is prefixed to `cmd`.
-        Over ssh, vanilla allocates a TTY (``-tt``) when no stdin is sent,
-        which merges stderr into stdout with CRLF line ends: we emulate that.
+        Where vanilla would allocate a TTY (connection.allocates_tty), the
+        output is what one gives: stderr merged into stdout, CRLF line ends.
         """
         if executable:
             self._connection._shell.executable = executable
-        emulate_tty = (not in_data and sudoable
-                       and _transport_name(self._connection) in TTY_TRANSPORTS
-                       and self.get_connection_option('use_tty', True) is not False)
-        if chdir is None and self._mitogen_is_local():
-            chdir = self._loader.get_basedir()
+        emulate_tty = self._connection.allocates_tty(in_data, sudoable)
+        task_cwd = self._mitogen_task_cwd()  # also with `chdir`: vanilla sets local's cwd always
+        chdir = task_cwd if chdir is None else chdir
         display.debug('_low_level_execute_command(): executing: %s' % (cmd,))
         try:
             chain = self._mitogen_chain(use_login=not sudoable)
@@ -257,14 +246,14 @@ class ActionModuleMixin(object):
         if executable is None:
             return self._play_context.executable or C.DEFAULT_EXECUTABLE
         become_applies = sudoable and self._connection.becomes()
-        if become_applies or _transport_name(self._connection) not in TTY_TRANSPORTS:
+        if become_applies or not self._connection.runs_login_shell():
             return self._connection._shell.executable or C.DEFAULT_EXECUTABLE
         return runner.LOGIN_SHELL
 
     def _mitogen_may_run_without_python(self) -> bool:
         """`raw` over ssh is how Python gets installed: it must not need it."""
         return (self._task.action.rsplit('.', 1)[-1] == 'raw'
-                and _transport_name(self._connection) in TTY_TRANSPORTS)
+                and self._connection.login_method == 'ssh')
 
     def _mitogen_vanilla_low_level(self, cmd, sudoable, in_data, executable, encoding_errors, chdir,
                                    process_result=None):
@@ -437,7 +426,7 @@ class ActionModuleMixin(object):
                 module_name, module_args, module_path, style, shebang, data, profile,
                 env={str(k): str(v) for k, v in env.items()}, cwd=self._mitogen_task_cwd(),
                 fork=self._mitogen_wants_fork(task_vars), temp_dir=self._mitogen_temp_dir(),
-                emulate_tty=_transport_name(self._connection) in TTY_TRANSPORTS)
+                emulate_tty=self._connection.allocates_tty(None, True))
             spec = plan.spec()
             if wrap_async:
                 spec.update(async_jid='j%d' % secrets.randbelow(999999999999),

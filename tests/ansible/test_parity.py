@@ -380,3 +380,53 @@ def test_file_transfer_corners_match_vanilla(inventory, target, tmp_path):
         got = json.loads(json.dumps(got).replace(str(tmp_path / ("fetched-" + harness.MITOGEN)), "<F>"))
         want = json.loads(json.dumps(want).replace(str(tmp_path / ("fetched-" + harness.VANILLA)), "<F>"))
         assert got == want, task
+
+
+# -- one TTY rule, one working-directory rule (issue 16) -----------------------
+
+def _tty_cwd_runs(inventory: str, tmp_path, args: Sequence[str] = ()) -> List[Dict[str, dict]]:
+    return [by_task(results("_parity_tty_cwd.yml", inventory, strategy, tmp_path, args=args))
+            for strategy in (harness.VANILLA, harness.MITOGEN)]
+
+
+def _assert_same(vanilla: Dict[str, dict], ours: Dict[str, dict]) -> None:
+    assert set(ours) == set(vanilla)
+    for task, want in vanilla.items():
+        assert _normalized(ours[task]) == _normalized(want), task
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("use_tty", ["true", "false"])
+def test_tty_rule_matches_vanilla(inventory, tmp_path, use_tty):
+    """ssh's -tt (no stdin, sudoable, use_tty) for raw, a program module and
+    a direct connection.exec_command.  Found: program modules got a TTY
+    also with ansible_ssh_use_tty=false."""
+    vanilla, ours = _tty_cwd_runs(inventory, tmp_path, ["-e", "ansible_ssh_use_tty=" + use_tty])
+    _assert_same(vanilla, ours)
+    # the comparison must tell a TTY from none: CRLF and stderr in stdout
+    tty = use_tty == "true"
+    program = ours["program module on both streams"]
+    assert ("to stderr" in program["module_stdout"]) is tty, program
+    assert ("\r\n" in program["module_stdout"]) is tty, program
+    assert ("\r\n" in ours["raw streams"]["stdout"]) is tty, ours["raw streams"]
+    calls = ours["direct exec_command"]["calls"]
+    assert ("err" in calls["exec streams"][1]) is tty, calls
+    assert "err" not in calls["exec streams, stdin"][1] and "err" not in calls["exec streams, not sudoable"][1]
+
+
+@pytest.mark.timeout(300)
+def test_local_cwd_matches_vanilla(local_inventory, tmp_path):
+    """Local runs from outside the playbook dir: commands and modules start
+    in the playbook dir; a direct connection.exec_command in ansible-playbook's
+    cwd until a low-level command has pointed the connection there.  Found:
+    exec_command stayed in ansible-playbook's cwd."""
+    vanilla, ours = _tty_cwd_runs(local_inventory, tmp_path)
+    _assert_same(vanilla, ours)
+    assert harness.REPO_ROOT != harness.PLAYBOOK_DIR  # where run_playbook starts ansible-playbook
+    for task in ("raw pwd", "command pwd"):
+        assert ours[task]["stdout"].strip() == harness.PLAYBOOK_DIR, (task, ours[task])
+    assert ours["module cwd"]["cwd"] == harness.PLAYBOOK_DIR
+    calls = ours["direct exec_command"]["calls"]
+    assert calls["exec pwd first"][1] == harness.REPO_ROOT + "\n"
+    assert calls["low pwd"][1] == harness.PLAYBOOK_DIR + "\n"
+    assert calls["exec pwd after low"][1] == harness.PLAYBOOK_DIR + "\n"
