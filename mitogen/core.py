@@ -44,9 +44,6 @@ FILE_ACK = 111
 NO_REPLY = 0
 IS_DEAD = 0xFFFFFFFF
 
-CONNECTION_METHODS = ('local', 'fork', 'ssh', 'sudo', 'su', 'doas', 'docker', 'podman', 'buildah', 'lxc',
-                      'lxd', 'jail', 'kubectl', 'setns', 'machinectl')
-
 CHUNK_SIZE = 256 * 1024
 #: Buffers handed to one writev() call (well below any IOV_MAX).
 WRITEV_MAX = 64
@@ -1532,13 +1529,17 @@ class Router(object):
         return 'Router(%r)' % (self.context_id,)
 
     def __getattr__(self, name):
-        # Children run this plain Router; starting grandchildren from user
-        # code (router.local(), router.connect('ssh', ...)) loads
-        # mitogen.parent on first use.  Never reached on the broker thread.
-        if name == 'connect' or name in CONNECTION_METHODS:
-            import mitogen.parent
-            return getattr(mitogen.parent.Router, name).__get__(self)
-        raise AttributeError(name)
+        # Children run this plain Router; the parent's boot config names the
+        # module whose Router starts grandchildren, and the attributes it
+        # adds (router_upgrade).  User code asking for one of them
+        # (router.local(), router.connect('ssh', ...)) imports that module
+        # and upgrades this router to its class.  Never on the broker thread.
+        upgrade = self.__dict__.get('upgrade')
+        if upgrade is None or name not in upgrade[1]:
+            raise AttributeError(name)
+        module = __import__(upgrade[0], fromlist=['Router'])
+        self.__class__ = module.Router
+        return getattr(self, name)
 
     # -- contexts --
     def myself(self):
@@ -2256,6 +2257,7 @@ def build_child(config, rfd, wfd, broker=None):
     router.unidirectional = config.get('unidirectional', False)
     router.prefer_parent = tuple(config.get('prefer_parent', ()))
     router.profiling = bool(config.get('profiling'))
+    router.upgrade = config.get('router_upgrade')
     econtext.router = router
     stream = Stream(router, rfd, wfd, remote_id=mitogen.parent_id, name='parent')
     stream.is_parent = True

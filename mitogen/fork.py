@@ -37,17 +37,7 @@ class Connection(mitogen.parent.Connection):
     name_prefix = 'fork'
 
     def _config(self, context_id, name):
-        return {
-            'context_id': context_id,
-            'parent_ids': [self.router.context_id] + list(mitogen.parent_ids),
-            'name': name,
-            'max_message_size': self.options.max_message_size,
-            'unidirectional': bool(self.options.unidirectional),
-            'log_level': 10 if self.options.debug else 20,
-            'prefer_parent': list(getattr(self.router, 'prefer_parent', ())),
-            'profiling': bool(self.options.profiling),
-            'debug': bool(self.options.debug),
-        }
+        return dict(self.child_config(context_id, name), log_level=10 if self.options.debug else 20)
 
     def _child(self, sock, context_id):
         self.pid = os.getpid()

@@ -22,7 +22,7 @@ import threading
 import time
 import tty
 import zlib
-from typing import Any, List, Optional
+from typing import Any, List, NamedTuple, Optional
 
 import mitogen
 import mitogen.core
@@ -449,13 +449,13 @@ class Connection(object):
         os.write(fd, (self.options.password + '\n').encode('utf-8'))
 
     # -- boot protocol --
-    def _payload(self, context_id: int, name: str) -> bytes:
-        core_z = get_core_source_z()
+    def child_config(self, context_id: int, name: str) -> dict:
+        """What the child's mitogen.core.build_child() is told."""
         opts = self.options
         level = opts.log_level
         if level is None:
             level = logging.DEBUG if opts.debug else logging.getLogger('mitogen').getEffectiveLevel()
-        config = {
+        return {
             'context_id': context_id,
             'parent_ids': [self.router.context_id] + list(mitogen.parent_ids),
             'name': name,
@@ -466,7 +466,13 @@ class Connection(object):
             'prefer_parent': list(getattr(self.router, 'prefer_parent', ())),
             'version': mitogen.__version__,
             'profiling': bool(opts.profiling),
+            'router_upgrade': ROUTER_UPGRADE,
         }
+
+    def _payload(self, context_id: int, name: str) -> bytes:
+        core_z = get_core_source_z()
+        opts = self.options
+        config = self.child_config(context_id, name)
         remote_name = (opts.remote_name or default_remote_name()).encode('utf-8')
         body = remote_name + b'\0' + b'%010d' % len(core_z) + core_z + mitogen.core.encode(config)
         return b'%010d' % len(body) + body
@@ -785,8 +791,12 @@ def _ensure_forwarder(router):
 
 
 def import_method(method_name: str):
+    """The module implementing connection method `method_name` (METHODS)."""
+    method = METHODS.get(method_name)
+    if method is None:
+        raise mitogen.core.Error('unknown connection method %r' % (method_name,))
     try:
-        return __import__('mitogen.' + method_name, fromlist=['Connection'])
+        return __import__(method.module, fromlist=['Connection'])
     except ImportError as e:
         raise mitogen.core.Error('connection method %r is not available: %s' % (method_name, e))
 
@@ -858,33 +868,66 @@ class Router(mitogen.core.Router):
 
 
 # ---------------------------------------------------------------------------
-# Router shortcuts: router.ssh('host'), router.sudo(), router.setns('c', 'docker').
+# The connection methods: router.ssh('host'), router.sudo(), router.setns('c', 'docker').
 
-#: Method name -> (parameters accepted positionally, in order; one-line summary).
-#: The positional names follow the original library's documented signatures;
-#: every other option is passed by keyword to the method's Options.
-METHOD_SHORTCUTS = {
-    'local': ((), 'a new local Python interpreter'),
-    'fork': ((), 'a fork of this process (controller or child)'),
-    'ssh': (('hostname',), 'Python on a host reached with ssh'),
-    'sudo': (('username',), 'Python as another user through sudo'),
-    'su': (('username',), 'Python as another user through su'),
-    'doas': (('username',), 'Python as another user through doas'),
-    'docker': (('container', 'image'), 'Python in a docker container (existing, or a new one from image)'),
-    'podman': (('container',), 'Python in a podman container'),
-    'buildah': (('container',), 'Python in a buildah working container'),
-    'lxc': (('container',), 'Python in an LXC container (lxc-attach)'),
-    'lxd': (('container',), 'Python in an LXD container (lxc exec)'),
-    'jail': (('container',), 'Python in a FreeBSD jail (jexec)'),
-    'kubectl': (('pod',), 'Python in a Kubernetes pod (kubectl exec)'),
-    'setns': (('container', 'kind'), 'Python entering a container\'s namespaces directly'),
-    'machinectl': (('container',), 'Python in a systemd-nspawn machine (machinectl shell)'),
-}
+
+class Method(NamedTuple):
+    """One connection method, declared once: METHODS below.
+
+    Everything that lists methods is derived from here: the Router
+    shortcuts, the names a child's plain router offers (ROUTER_UPGRADE),
+    and ansible_mitogen's login/become split and connection types.
+    """
+
+    name: str
+    #: Login methods reach a new machine, container or interpreter; the last
+    #: login hop of a stack names the target machine.  Become methods
+    #: switch user on their parent's machine; fork clones its parent.
+    role: str
+    #: Parameters accepted positionally, in order (the first parameters of
+    #: the module's Options); every other option is passed by keyword.
+    positional: tuple
+    summary: str
+
+    @property
+    def module(self) -> str:
+        """The module implementing it: its Options and Connection classes."""
+        return 'mitogen.' + self.name
+
+
+METHODS = dict((m.name, m) for m in (
+    Method('local', 'login', (), 'a new local Python interpreter'),
+    Method('fork', 'fork', (), 'a fork of this process (controller or child)'),
+    Method('ssh', 'login', ('hostname',), 'Python on a host reached with ssh'),
+    Method('sudo', 'become', ('username',), 'Python as another user through sudo'),
+    Method('su', 'become', ('username',), 'Python as another user through su'),
+    Method('doas', 'become', ('username',), 'Python as another user through doas'),
+    Method('docker', 'login', ('container', 'image'),
+           'Python in a docker container (existing, or a new one from image)'),
+    Method('podman', 'login', ('container',), 'Python in a podman container'),
+    Method('buildah', 'login', ('container',), 'Python in a buildah working container'),
+    Method('lxc', 'login', ('container',), 'Python in an LXC container (lxc-attach)'),
+    Method('lxd', 'login', ('container',), 'Python in an LXD container (lxc exec)'),
+    Method('jail', 'login', ('container',), 'Python in a FreeBSD jail (jexec)'),
+    Method('kubectl', 'login', ('pod',), 'Python in a Kubernetes pod (kubectl exec)'),
+    Method('setns', 'login', ('container', 'kind'), 'Python entering a container\'s namespaces directly'),
+    Method('machinectl', 'login', ('container',), 'Python in a systemd-nspawn machine (machinectl shell)'),
+))
+
+
+def methods_with_role(role: str) -> tuple:
+    """Names of the methods whose role is `role` ('login', 'become', 'fork')."""
+    return tuple(m.name for m in METHODS.values() if m.role == role)
+
+
+#: Sent in every child's boot config: the plain mitogen.core.Router there
+#: becomes this module's Router when user code first asks for one of these.
+ROUTER_UPGRADE = (__name__, ['connect'] + list(METHODS))
 
 
 def bind_shortcut_args(method_name: str, args: tuple, kwargs: dict) -> dict:
     """Merge positional args into kwargs by the method's positional names."""
-    names = METHOD_SHORTCUTS[method_name][0]
+    names = METHODS[method_name].positional
     if len(args) > len(names):
         raise TypeError('router.%s() takes at most %d positional argument%s (%s), %d given'
                         % (method_name, len(names), '' if len(names) == 1 else 's',
@@ -896,11 +939,11 @@ def bind_shortcut_args(method_name: str, args: tuple, kwargs: dict) -> dict:
     return kwargs
 
 
-def _make_shortcut(method_name: str):
-    names, summary = METHOD_SHORTCUTS[method_name]
+def _make_shortcut(method: Method):
+    names = method.positional
 
     def shortcut(self, *args: Any, **kwargs: Any) -> Context:
-        return self.connect(method_name, **bind_shortcut_args(method_name, args, kwargs))
+        return self.connect(method.name, **bind_shortcut_args(method.name, args, kwargs))
 
     # help() shows the documented parameters instead of (*args, **kwargs).
     P = inspect.Parameter
@@ -908,21 +951,21 @@ def _make_shortcut(method_name: str):
     params += [P(n, P.POSITIONAL_OR_KEYWORD, default=None) for n in names]
     params += [P('kwargs', P.VAR_KEYWORD)]
     shortcut.__signature__ = inspect.Signature(params, return_annotation=Context)
-    shortcut.__name__ = method_name
-    shortcut.__qualname__ = 'Router.' + method_name
+    shortcut.__name__ = method.name
+    shortcut.__qualname__ = 'Router.' + method.name
     shortcut.__doc__ = (
         'Start %s and return its Context.\n\n'
-        'Options are those of mitogen.%s.Options (and the generic ones of\n'
+        'Options are those of %s.Options (and the generic ones of\n'
         'mitogen.parent.Options: name, via, python_path, remote_name,\n'
         'connect_timeout, debug, ...); %s.'
-        % (summary, method_name,
+        % (method.summary, method.module,
            'only keywords' if not names else 'positionally: ' + ', '.join(names)))
     return shortcut
 
 
-for _method_name in METHOD_SHORTCUTS:
-    setattr(Router, _method_name, _make_shortcut(_method_name))
-del _method_name
+for _method in METHODS.values():
+    setattr(Router, _method.name, _make_shortcut(_method))
+del _method
 
 
 # ---------------------------------------------------------------------------

@@ -45,13 +45,25 @@ def boot(ctx):
     return ctx
 
 
-def test_table_covers_every_method_and_matches_options():
+def test_table_matches_options():
     """Positional names must be the first parameters of each method's Options, in order."""
-    assert set(mitogen.parent.METHOD_SHORTCUTS) == set(mitogen.core.CONNECTION_METHODS)
-    for method, (names, _) in mitogen.parent.METHOD_SHORTCUTS.items():
-        options = mitogen.parent.import_method(method).Options
+    for method in mitogen.parent.METHODS.values():
+        options = mitogen.parent.import_method(method.name).Options
         params = list(inspect.signature(options.__init__).parameters)[1:]
-        assert params[:len(names)] == list(names), method
+        assert params[:len(method.positional)] == list(method.positional), method.name
+        assert method.role in ('login', 'become', 'fork'), method.name
+
+
+def test_core_does_not_import_parent():
+    """core.py travels to every target: it imports and names no other mitogen module."""
+    import ast
+    with open(mitogen.core.__file__) as fp:
+        tree = ast.parse(fp.read())
+    names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    names += [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+    names += [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    modules = [n for n in names if n and n.startswith('mitogen.') and n.split('.')[1].islower()]
+    assert not [n for n in modules if n.split('.')[1] not in ('core', 'exit', 'broker')]
 
 
 def test_help_shows_documented_signature():
@@ -90,7 +102,7 @@ def test_positional_equals_keyword(router, bindir, method, args, kwargs, expect_
     kwargs['python_path'] = sys.executable
     shortcut = getattr(router, method)
     boot(shortcut(*args, **kwargs))
-    names = mitogen.parent.METHOD_SHORTCUTS[method][0]
+    names = mitogen.parent.METHODS[method].positional
     boot(shortcut(**dict(kwargs, **dict(zip(names, args)))))
     positional, keyword = logged_argvs()
     assert positional == keyword
