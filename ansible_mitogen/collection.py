@@ -108,18 +108,11 @@ def _docstring_paragraphs(path: str) -> List[str]:
 
 
 def builtin_connection(name: str) -> str:
-    """The builtin connection plugin whose options connection `name` accepts.
+    """The builtin connection plugin whose options connection `name` accepts
+    (its `base` in connection_types.TYPES: ssh for mitogen_ssh, else local)."""
+    from ansible_mitogen.connection_types import TYPES
 
-    Derived from the redirect table: the builtin plugin redirected to
-    `name` if there is one (ssh -> mitogen_ssh), else `local` (su, sudo
-    and doas are not connection plugins in ansible-core).
-    """
-    from ansible_mitogen.loaders import CONNECTION_REDIRECTS
-
-    for builtin, ours in CONNECTION_REDIRECTS.items():
-        if ours == name and "." not in builtin and _builtin_connection_file(builtin):
-            return builtin
-    return "local"
+    return TYPES[name[len("mitogen_"):]].base
 
 
 def _builtin_connection_file(builtin: str) -> Optional[str]:

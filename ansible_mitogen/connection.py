@@ -26,7 +26,7 @@ from ansible.errors import AnsibleConnectionFailure, AnsibleError
 from ansible.plugins.connection import ConnectionBase
 from ansible.utils.display import Display
 
-from ansible_mitogen import context_cache, loaders, process, transport_config
+from ansible_mitogen import connection_types, context_cache, loaders, process, transport_config
 from ansible_mitogen.transport_config import Hop
 
 display = Display()
@@ -644,17 +644,7 @@ def _as_bytes(value: Any) -> bytes:
 
 def login_hops(login_method: str, settings: transport_config.Settings) -> List[Hop]:
     """Hops that log in to the target for connection kind `login_method`."""
-    if login_method == "ssh":
-        return [settings.ssh_hop()]
-    if login_method in loaders.BECOME_METHODS:
-        # mitogen_sudo & co. as connection types: ansible_user is the
-        # account to switch to, from the previous hop (or the controller).
-        user = settings.var("ansible_user") or settings.remote_user() or "root"
-        password = settings.var("ansible_password") or getattr(settings.play_context, "password", None)
-        return [settings.become_hop(login_method, user, password)]
-    if login_method in transport_config.CONTAINER_KINDS:
-        return settings.container_hop(login_method)
-    return [settings.local_hop()]
+    return connection_types.TYPES[login_method].hops(settings)
 
 
 def _host_vars(host: str, hostvars: Any) -> Dict[str, Any]:
@@ -803,13 +793,12 @@ def register_options(name: str, base: str, documentation: str) -> None:
     C.config.initialize_plugin_configuration_definitions("connection", name, defs)
 
 
-def connection_type(login_method: str, documentation: str, module: str, base: str = "local", **attrs: Any) -> type:
+def connection_type(login_method: str, module: str) -> type:
     """The Connection class of plugin file mitogen_<login_method>.py (pass
-    its __name__ as `module`): options registered, `transport` and
-    `login_method` set, `attrs` added."""
-    name = "mitogen_" + login_method
-    register_options(name, base, documentation)
-    namespace = dict(transport=name, login_method=login_method, __module__=module,
-                     __doc__="Connection type %s." % name)
-    namespace.update(attrs)
+    its __name__ as `module`), as connection_types.TYPES declares it:
+    options registered, `transport`, `login_method` and `has_tty` set."""
+    declared = connection_types.TYPES[login_method]
+    register_options(declared.plugin, declared.base, declared.documentation())
+    namespace = dict(transport=declared.plugin, login_method=login_method, has_tty=declared.has_tty,
+                     __module__=module, __doc__="Connection type %s." % declared.plugin)
     return type("Connection", (Connection,), namespace)

@@ -5,7 +5,7 @@ every worker inherits the patched loaders.  Three hooks:
 
 * connection redirection: `ssh` -> `mitogen_ssh`, `local` ->
   `mitogen_local`, `docker` / `community.docker.docker` -> `mitogen_docker`,
-  ... for the types we implement.  Other types (winrm, paramiko,
+  ... for the types connection_types.TYPES declares.  Other types (winrm, paramiko,
   network_cli, ...) load untouched.
 * action wrapping: an action plugin built for one of our connections gets
   `ansible_mitogen.mixins.ActionModuleMixin` mixed in front of its class, so
@@ -22,34 +22,12 @@ import os
 from typing import Any, Callable, Dict, Type
 
 import ansible_mitogen
+from ansible_mitogen import connection_types
 
-# Builtin connection type -> ours.  Keys may be bare or FQCN.
-CONNECTION_REDIRECTS: Dict[str, str] = {
-    "ssh": "mitogen_ssh",
-    "local": "mitogen_local",
-    "sudo": "mitogen_sudo",
-    "su": "mitogen_su",
-    "doas": "mitogen_doas",
-}
-# Container types: bare name -> the collection plugin it stands for.
-_CONTAINER_PLUGINS = {
-    "docker": "community.docker.docker",
-    "podman": "containers.podman.podman",
-    "buildah": "containers.podman.buildah",
-    "lxc": "community.general.lxc",
-    "lxd": "community.general.lxd",
-    "incus": "community.general.incus",
-    "jail": "community.general.jail",
-    "kubectl": "kubernetes.core.kubectl",
-}
-for _name, _fqcn in _CONTAINER_PLUGINS.items():
-    CONNECTION_REDIRECTS[_name] = CONNECTION_REDIRECTS[_fqcn] = "mitogen_" + _name
-for _name in [n for n in CONNECTION_REDIRECTS if "." not in n]:
-    CONNECTION_REDIRECTS["ansible.builtin." + _name] = CONNECTION_REDIRECTS[_name]
-    CONNECTION_REDIRECTS["ansible.legacy." + _name] = CONNECTION_REDIRECTS[_name]
-
+# Connection type -> ours (bare, ansible.builtin., ansible.legacy. and FQCN).
+CONNECTION_REDIRECTS: Dict[str, str] = connection_types.redirects()
 # Become methods the connection plugins implement as a context hop.
-BECOME_METHODS = ("sudo", "su", "doas")
+BECOME_METHODS = connection_types.BECOME_METHODS
 
 _MARK = "_ansible_mitogen_hooked"
 _mixed_classes: Dict[Type[Any], Type[Any]] = {}

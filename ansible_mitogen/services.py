@@ -22,6 +22,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import mitogen.core
 import mitogen.master
+import mitogen.parent
 import mitogen.service
 import mitogen.unix
 
@@ -32,8 +33,7 @@ MODULE_CACHE_SERVICE = "ansible_mitogen.services.ModuleCacheService"
 DEFAULT_MAX_INTERPRETERS = 20
 # Methods that reach another machine (or container): the last of them in a
 # stack is the login context; become hops after it share its machine.
-LOGIN_METHODS = ("ssh", "local", "docker", "podman", "buildah", "lxc", "lxd", "jail", "kubectl",
-                 "machinectl", "setns")
+LOGIN_METHODS = mitogen.parent.methods_with_role("login")
 
 
 def max_interpreters() -> int:
@@ -272,36 +272,9 @@ def connect_hop(router: Any, hop: Dict[str, Any], via: Any) -> Any:
     kwargs = {k: v for k, v in hop["kwargs"].items() if v is not None}
     if os.environ.get("MITOGEN_PROFILING"):
         kwargs["profiling"] = True
-    kwargs = supported_kwargs(hop["method"], kwargs)
     if via is not None:
         kwargs["via"] = via
     return getattr(router, hop["method"])(**kwargs)
-
-
-def supported_kwargs(method: str, kwargs: Dict[str, Any]) -> Dict[str, Any]:
-    """`kwargs` minus what this core's `method` does not accept (logged):
-    a newer setting must not make older methods fail to connect."""
-    import inspect
-
-    import mitogen.parent
-
-    try:
-        options = mitogen.parent.import_method(method).Options
-    except Exception:
-        return kwargs
-    accepted = set()
-    for klass in inspect.getmro(options):
-        init = klass.__dict__.get("__init__")
-        if init is None:
-            continue
-        params = inspect.signature(init).parameters.values()
-        accepted.update(p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
-        if not any(p.kind == p.VAR_KEYWORD for p in params):
-            break
-    dropped = sorted(set(kwargs) - accepted)
-    if dropped:
-        LOG.debug("%s: ignoring settings this core does not support: %s", method, dropped)
-    return {k: v for k, v in kwargs.items() if k in accepted}
 
 
 def init_child(context: Any, init_kwargs: dict) -> Dict[str, Any]:

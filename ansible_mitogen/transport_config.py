@@ -25,7 +25,6 @@ FIXED_REMOTE_NAME = "python(mitogen:ansible)"
 DEFAULT_KEEPALIVE_INTERVAL = 30
 DEFAULT_KEEPALIVE_COUNT = 10
 BOOT_ALLOWANCE = 30  # seconds for Python to start once ssh is connected
-DEFAULT_PATHS = {"sudo": "sudo", "su": "su", "doas": "doas"}
 
 # Shell run as the "interpreter" under auto discovery: execs the first
 # Python of Ansible's fallback list, passing our boot arguments through.
@@ -292,7 +291,7 @@ class Settings:
             self.become_option("become_exe")
             or self.var("ansible_%s_exe" % method)
             or self.var("mitogen_%s_path" % method)
-            or DEFAULT_PATHS[method]
+            or method
         )
         flags = self.become_option("become_flags")
         if flags is None:
@@ -306,13 +305,19 @@ class Settings:
         return {"method": method, "kwargs": kwargs}
 
 
+    def become_login_hop(self, method: str) -> Hop:
+        """mitogen_sudo & co. as connection types: ansible_user is the
+        account to switch to, from the previous hop (or the controller)."""
+        user = self.var("ansible_user") or self.remote_user() or "root"
+        password = self.var("ansible_password") or getattr(self.play_context, "password", None)
+        return self.become_hop(method, user, password)
+
     # --- container hops -------------------------------------------------
 
-    def container_hop(self, kind: str) -> List[Hop]:
+    def container_hops(self, kind: str, build: Callable[["Settings"], Hop]) -> List[Hop]:
         """Hops entering the container this connection names, as `kind`
-        (docker, podman, ...; CONTAINER_KINDS); usually one, plus a su
-        hop for lxd/incus users other than root."""
-        build = CONTAINER_KINDS[kind]
+        (docker, podman, ...; `build` makes its hop, see connection_types);
+        usually one, plus a su hop for lxd/incus users other than root."""
         hop = build(self)
         hop["kwargs"] = dict(self.common_kwargs(), **hop["kwargs"])
         hop["kwargs"]["connect_timeout"] = to_int(self.option("container_timeout"), 10) + BOOT_ALLOWANCE
@@ -335,11 +340,11 @@ class Settings:
         return [{"method": "su", "kwargs": dict(self.common_kwargs(), username=user)}]
 
 
-def _docker_hop(s: Settings) -> Hop:
+def docker_hop(s: Settings) -> Hop:
     if to_bool(s.option("mitogen_host_python")):
         # No Python in the container: docker exec cannot bring one in, so
         # enter its namespaces directly with the host's interpreter.
-        return _setns_hop(s, kind="docker")
+        return setns_hop(s, kind="docker")
     exec_args: List[str] = []
     if to_bool(s.option("privileged")):
         exec_args.append("--privileged")
@@ -352,24 +357,24 @@ def _docker_hop(s: Settings) -> Hop:
         docker_args=split_args(s.option("docker_extra_args")), exec_args=exec_args)}
 
 
-def _podman_hop(s: Settings) -> Hop:
+def podman_hop(s: Settings) -> Hop:
     return {"method": "podman", "kwargs": dict(
         container=s.container_name(), username=s.option("remote_user"),
         podman_path=s.tool_path("podman", "podman_executable"),
         podman_args=split_args(s.option("podman_extra_args")))}
 
 
-def _buildah_hop(s: Settings) -> Hop:
+def buildah_hop(s: Settings) -> Hop:
     return {"method": "buildah", "kwargs": dict(
         container=s.container_name(), username=s.option("remote_user"), buildah_path=s.tool_path("buildah"))}
 
 
-def _lxc_hop(s: Settings) -> Hop:
+def lxc_hop(s: Settings) -> Hop:
     return {"method": "lxc", "kwargs": dict(
         container=s.container_name(), lxc_attach_path=s.tool_path("lxc-attach", "lxc_attach_path"))}
 
 
-def _lxd_like_hop(s: Settings, tool: str) -> Hop:
+def lxd_like_hop(s: Settings, tool: str) -> Hop:
     # The lxd and incus clients share their command line; a remote other
     # than "local" is addressed as REMOTE:NAME, like the vanilla plugins do.
     name = s.container_name()
@@ -382,46 +387,30 @@ def _lxd_like_hop(s: Settings, tool: str) -> Hop:
         exec_args=["--project", str(project)] if project else [])}
 
 
-def _kubectl_hop(s: Settings) -> Hop:
+def kubectl_hop(s: Settings) -> Hop:
     return {"method": "kubectl", "kwargs": dict(
         pod=s.option("kubectl_pod") or s.container_name(), kubectl_path=s.tool_path("kubectl"),
         kubectl_args=kubectl_args(s.option))}
 
 
-def _jail_hop(s: Settings) -> Hop:
+def jail_hop(s: Settings) -> Hop:
     return {"method": "jail", "kwargs": dict(
         container=s.container_name(), username=s.option("remote_user"), jexec_path=s.tool_path("jexec"))}
 
 
-def _machinectl_hop(s: Settings) -> Hop:
+def machinectl_hop(s: Settings) -> Hop:
     return {"method": "machinectl", "kwargs": dict(
         container=s.container_name(), username=s.option("remote_user"),
         machinectl_path=s.tool_path("machinectl"))}
 
 
-def _setns_hop(s: Settings, kind: Optional[str] = None) -> Hop:
+def setns_hop(s: Settings, kind: Optional[str] = None) -> Hop:
     return {"method": "setns", "kwargs": dict(
         container=s.container_name(), kind=kind or s.option("mitogen_kind") or "docker",
         host_python=to_bool(s.option("mitogen_host_python")),
         username=s.option("remote_user"), docker_path=s.tool_path("docker"), lxc_path=s.tool_path("lxc"),
         lxc_info_path=s.tool_path("lxc-info", "lxc_info_path"), machinectl_path=s.tool_path("machinectl"))}
 
-
-# Connection kind -> hop builder.  Option names are those of the vanilla
-# plugin each kind replaces (community.docker.docker, containers.podman.*,
-# community.general.lxc/lxd/incus/jail, kubernetes.core.kubectl).
-CONTAINER_KINDS: Dict[str, Callable[[Settings], Hop]] = {
-    "docker": _docker_hop,
-    "podman": _podman_hop,
-    "buildah": _buildah_hop,
-    "lxc": _lxc_hop,
-    "lxd": lambda s: _lxd_like_hop(s, "lxc"),
-    "incus": lambda s: _lxd_like_hop(s, "incus"),
-    "kubectl": _kubectl_hop,
-    "jail": _jail_hop,
-    "machinectl": _machinectl_hop,
-    "setns": _setns_hop,
-}
 
 # kubernetes.core.kubectl option -> kubectl flag (the pod and extra args
 # are handled apart; validate_certs is inverted).

@@ -7,7 +7,7 @@ call; connection.via_root walks mitogen_via chains.
 import pytest
 from ansible.errors import AnsibleError
 
-from ansible_mitogen import connection, transport_config
+from ansible_mitogen import connection, connection_types, transport_config
 
 
 class PlayContext:
@@ -18,7 +18,7 @@ class PlayContext:
 def hops(kind, **options):
     settings = transport_config.Settings(options.get, {"ansible_python_interpreter": "/usr/bin/python3"}.get,
                                          PlayContext(), None)
-    return settings.container_hop(kind)
+    return connection_types.TYPES[kind].hops(settings)
 
 
 def test_docker_flags_and_timeout():

@@ -1,9 +1,10 @@
 """Connection type `mitogen_buildah`: a Buildah working container (buildah run), over Mitogen.
 
 Loaded by ansible's connection loader in task workers (directly, or because
-activation redirects `containers.podman.buildah` here).  The class comes
-from ansible_mitogen.connection.connection_type(); its hop from
-transport_config.CONTAINER_KINDS.
+activation redirects `containers.podman.buildah` here).
+
+Generated from ansible_mitogen.connection_types.TYPES["buildah"] by
+`python -m ansible_mitogen.connection_types`: edit the table, not this file.
 """
 import os
 import sys
@@ -37,4 +38,4 @@ options:
     vars: [{name: mitogen_buildah_path}]
 """
 
-Connection = ansible_mitogen.connection.connection_type("buildah", DOCUMENTATION, __name__)
+Connection = ansible_mitogen.connection.connection_type("buildah", __name__)

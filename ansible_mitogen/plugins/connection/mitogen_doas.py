@@ -1,8 +1,10 @@
 """Connection type `mitogen_doas`: doas from the previous hop (mitogen_via) or the controller, over Mitogen.
 
 Loaded by ansible's connection loader in task workers (directly, or because
-activation redirects `doas` here).  The class comes from
-ansible_mitogen.connection.connection_type().
+activation redirects `doas` here).
+
+Generated from ansible_mitogen.connection_types.TYPES["doas"] by
+`python -m ansible_mitogen.connection_types`: edit the table, not this file.
 """
 import os
 import sys
@@ -26,4 +28,4 @@ options:
     vars: [{name: mitogen_doas_path}, {name: ansible_doas_exe}]
 """
 
-Connection = ansible_mitogen.connection.connection_type("doas", DOCUMENTATION, __name__)
+Connection = ansible_mitogen.connection.connection_type("doas", __name__)

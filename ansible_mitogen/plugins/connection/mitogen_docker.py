@@ -1,9 +1,10 @@
 """Connection type `mitogen_docker`: a running Docker container (docker exec), over Mitogen.
 
 Loaded by ansible's connection loader in task workers (directly, or because
-activation redirects `community.docker.docker` here).  The class comes from
-ansible_mitogen.connection.connection_type(); its hop from
-transport_config.CONTAINER_KINDS.
+activation redirects `community.docker.docker` here).
+
+Generated from ansible_mitogen.connection_types.TYPES["docker"] by
+`python -m ansible_mitogen.connection_types`: edit the table, not this file.
 """
 import os
 import sys
@@ -74,4 +75,4 @@ options:
     vars: [{name: mitogen_docker_path}]
 """
 
-Connection = ansible_mitogen.connection.connection_type("docker", DOCUMENTATION, __name__)
+Connection = ansible_mitogen.connection.connection_type("docker", __name__)

@@ -1,9 +1,10 @@
 """Connection type `mitogen_incus`: an Incus instance (incus exec), over Mitogen.
 
 Loaded by ansible's connection loader in task workers (directly, or because
-activation redirects `community.general.incus` here).  The class comes from
-ansible_mitogen.connection.connection_type(); its hop from
-transport_config.CONTAINER_KINDS.
+activation redirects `community.general.incus` here).
+
+Generated from ansible_mitogen.connection_types.TYPES["incus"] by
+`python -m ansible_mitogen.connection_types`: edit the table, not this file.
 """
 import os
 import sys
@@ -40,4 +41,4 @@ options:
     vars: [{name: mitogen_incus_path}]
 """
 
-Connection = ansible_mitogen.connection.connection_type("incus", DOCUMENTATION, __name__)
+Connection = ansible_mitogen.connection.connection_type("incus", __name__)

@@ -1,9 +1,10 @@
 """Connection type `mitogen_jail`: a FreeBSD jail (jexec), over Mitogen.
 
 Loaded by ansible's connection loader in task workers (directly, or because
-activation redirects `community.general.jail` here).  The class comes from
-ansible_mitogen.connection.connection_type(); its hop from
-transport_config.CONTAINER_KINDS.
+activation redirects `community.general.jail` here).
+
+Generated from ansible_mitogen.connection_types.TYPES["jail"] by
+`python -m ansible_mitogen.connection_types`: edit the table, not this file.
 """
 import os
 import sys
@@ -32,4 +33,4 @@ options:
     vars: [{name: mitogen_jexec_path}]
 """
 
-Connection = ansible_mitogen.connection.connection_type("jail", DOCUMENTATION, __name__)
+Connection = ansible_mitogen.connection.connection_type("jail", __name__)

@@ -1,9 +1,10 @@
 """Connection type `mitogen_kubectl`: a Kubernetes pod (kubectl exec), over Mitogen.
 
 Loaded by ansible's connection loader in task workers (directly, or because
-activation redirects `kubernetes.core.kubectl` here).  The class comes from
-ansible_mitogen.connection.connection_type(); its hop from
-transport_config.CONTAINER_KINDS.
+activation redirects `kubernetes.core.kubectl` here).
+
+Generated from ansible_mitogen.connection_types.TYPES["kubectl"] by
+`python -m ansible_mitogen.connection_types`: edit the table, not this file.
 """
 import os
 import sys
@@ -85,4 +86,4 @@ options:
     vars: [{name: mitogen_kubectl_path}]
 """
 
-Connection = ansible_mitogen.connection.connection_type("kubectl", DOCUMENTATION, __name__)
+Connection = ansible_mitogen.connection.connection_type("kubectl", __name__)

@@ -1,8 +1,10 @@
 """Connection type `mitogen_local`: local connections, over Mitogen.
 
 Loaded by ansible's connection loader in task workers (directly, or because
-activation redirects `local` here).  The class comes from
-ansible_mitogen.connection.connection_type().
+activation redirects `local` here).
+
+Generated from ansible_mitogen.connection_types.TYPES["local"] by
+`python -m ansible_mitogen.connection_types`: edit the table, not this file.
 """
 import os
 import sys
@@ -13,7 +15,7 @@ import ansible_mitogen.connection  # noqa: E402
 
 DOCUMENTATION = """
 name: mitogen_local
-short_description: local connections through a persistent Mitogen interpreter
+short_description: the controller itself, tasks run in a persistent Mitogen interpreter
 description:
   - Accepts every option of the builtin C(local) connection plugin. Tasks
     run in a persistent Python interpreter on the controller, started by the
@@ -22,4 +24,4 @@ author: ansible_mitogen
 options: {}
 """
 
-Connection = ansible_mitogen.connection.connection_type("local", DOCUMENTATION, __name__, has_tty=False)
+Connection = ansible_mitogen.connection.connection_type("local", __name__)

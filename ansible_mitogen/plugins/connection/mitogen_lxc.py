@@ -1,9 +1,10 @@
 """Connection type `mitogen_lxc`: a classic LXC container (lxc-attach), over Mitogen.
 
 Loaded by ansible's connection loader in task workers (directly, or because
-activation redirects `community.general.lxc` here).  The class comes from
-ansible_mitogen.connection.connection_type(); its hop from
-transport_config.CONTAINER_KINDS.
+activation redirects `community.general.lxc` here).
+
+Generated from ansible_mitogen.connection_types.TYPES["lxc"] by
+`python -m ansible_mitogen.connection_types`: edit the table, not this file.
 """
 import os
 import sys
@@ -30,4 +31,4 @@ options:
     vars: [{name: mitogen_lxc_attach_path}]
 """
 
-Connection = ansible_mitogen.connection.connection_type("lxc", DOCUMENTATION, __name__)
+Connection = ansible_mitogen.connection.connection_type("lxc", __name__)

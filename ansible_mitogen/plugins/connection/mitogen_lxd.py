@@ -1,9 +1,10 @@
 """Connection type `mitogen_lxd`: an LXD instance (lxc exec), over Mitogen.
 
 Loaded by ansible's connection loader in task workers (directly, or because
-activation redirects `community.general.lxd` here).  The class comes from
-ansible_mitogen.connection.connection_type(); its hop from
-transport_config.CONTAINER_KINDS.
+activation redirects `community.general.lxd` here).
+
+Generated from ansible_mitogen.connection_types.TYPES["lxd"] by
+`python -m ansible_mitogen.connection_types`: edit the table, not this file.
 """
 import os
 import sys
@@ -39,4 +40,4 @@ options:
     vars: [{name: mitogen_lxc_path}]
 """
 
-Connection = ansible_mitogen.connection.connection_type("lxd", DOCUMENTATION, __name__)
+Connection = ansible_mitogen.connection.connection_type("lxd", __name__)

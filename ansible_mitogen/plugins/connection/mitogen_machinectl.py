@@ -1,8 +1,9 @@
 """Connection type `mitogen_machinectl`: a systemd-nspawn machine (machinectl shell), over Mitogen.
 
-Loaded by ansible's connection loader in task workers (named directly).
-The class comes from ansible_mitogen.connection.connection_type(); its hop
-from transport_config.CONTAINER_KINDS.
+Loaded by ansible's connection loader in task workers.
+
+Generated from ansible_mitogen.connection_types.TYPES["machinectl"] by
+`python -m ansible_mitogen.connection_types`: edit the table, not this file.
 """
 import os
 import sys
@@ -30,4 +31,4 @@ options:
     vars: [{name: mitogen_machinectl_path}]
 """
 
-Connection = ansible_mitogen.connection.connection_type("machinectl", DOCUMENTATION, __name__)
+Connection = ansible_mitogen.connection.connection_type("machinectl", __name__)

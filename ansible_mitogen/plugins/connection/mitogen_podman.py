@@ -1,9 +1,10 @@
 """Connection type `mitogen_podman`: a running Podman container (podman exec), over Mitogen.
 
 Loaded by ansible's connection loader in task workers (directly, or because
-activation redirects `containers.podman.podman` here).  The class comes
-from ansible_mitogen.connection.connection_type(); its hop from
-transport_config.CONTAINER_KINDS.
+activation redirects `containers.podman.podman` here).
+
+Generated from ansible_mitogen.connection_types.TYPES["podman"] by
+`python -m ansible_mitogen.connection_types`: edit the table, not this file.
 """
 import os
 import sys
@@ -47,4 +48,4 @@ options:
     vars: [{name: mitogen_podman_path}]
 """
 
-Connection = ansible_mitogen.connection.connection_type("podman", DOCUMENTATION, __name__)
+Connection = ansible_mitogen.connection.connection_type("podman", __name__)

@@ -1,8 +1,9 @@
 """Connection type `mitogen_setns`: a container's namespaces, entered directly (setns, no container CLI; root on the container host), over Mitogen.
 
-Loaded by ansible's connection loader in task workers (named directly).
-The class comes from ansible_mitogen.connection.connection_type(); its hop
-from transport_config.CONTAINER_KINDS.
+Loaded by ansible's connection loader in task workers.
+
+Generated from ansible_mitogen.connection_types.TYPES["setns"] by
+`python -m ansible_mitogen.connection_types`: edit the table, not this file.
 """
 import os
 import sys
@@ -49,4 +50,4 @@ options:
     vars: [{name: mitogen_machinectl_path}]
 """
 
-Connection = ansible_mitogen.connection.connection_type("setns", DOCUMENTATION, __name__)
+Connection = ansible_mitogen.connection.connection_type("setns", __name__)

@@ -1,8 +1,10 @@
 """Connection type `mitogen_ssh`: ssh connections, over Mitogen.
 
 Loaded by ansible's connection loader in task workers (directly, or because
-activation redirects `ssh` here).  The class comes from
-ansible_mitogen.connection.connection_type().
+activation redirects `ssh` here).
+
+Generated from ansible_mitogen.connection_types.TYPES["ssh"] by
+`python -m ansible_mitogen.connection_types`: edit the table, not this file.
 """
 import os
 import sys
@@ -43,4 +45,4 @@ options:
     vars: [{name: mitogen_ssh_compression}]
 """
 
-Connection = ansible_mitogen.connection.connection_type("ssh", DOCUMENTATION, __name__, base="ssh")
+Connection = ansible_mitogen.connection.connection_type("ssh", __name__)

@@ -1,8 +1,10 @@
 """Connection type `mitogen_su`: su from the previous hop (mitogen_via) or the controller, over Mitogen.
 
 Loaded by ansible's connection loader in task workers (directly, or because
-activation redirects `su` here).  The class comes from
-ansible_mitogen.connection.connection_type().
+activation redirects `su` here).
+
+Generated from ansible_mitogen.connection_types.TYPES["su"] by
+`python -m ansible_mitogen.connection_types`: edit the table, not this file.
 """
 import os
 import sys
@@ -26,4 +28,4 @@ options:
     vars: [{name: mitogen_su_path}, {name: ansible_su_exe}]
 """
 
-Connection = ansible_mitogen.connection.connection_type("su", DOCUMENTATION, __name__)
+Connection = ansible_mitogen.connection.connection_type("su", __name__)
