@@ -374,7 +374,7 @@ def lxc_hop(s: Settings) -> Hop:
         container=s.container_name(), lxc_attach_path=s.tool_path("lxc-attach", "lxc_attach_path"))}
 
 
-def lxd_like_hop(s: Settings, tool: str) -> Hop:
+def _lxd_like_hop(s: Settings, tool: str) -> Hop:
     # The lxd and incus clients share their command line; a remote other
     # than "local" is addressed as REMOTE:NAME, like the vanilla plugins do.
     name = s.container_name()
@@ -385,6 +385,14 @@ def lxd_like_hop(s: Settings, tool: str) -> Hop:
     return {"method": "lxd", "kwargs": dict(
         container=name, lxc_path=s.tool_path(tool, "%s_path" % tool),
         exec_args=["--project", str(project)] if project else [])}
+
+
+def lxd_hop(s: Settings) -> Hop:
+    return _lxd_like_hop(s, "lxc")
+
+
+def incus_hop(s: Settings) -> Hop:
+    return _lxd_like_hop(s, "incus")
 
 
 def kubectl_hop(s: Settings) -> Hop:

@@ -3,8 +3,8 @@
 Loaded by ansible's connection loader in task workers (directly, or because
 activation redirects `local` here).
 
-Generated from ansible_mitogen.connection_types.TYPES["local"] by
-`python -m ansible_mitogen.connection_types`: edit the table, not this file.
+Generated from ansible_mitogen/connection_types.yml ("local") by
+`python -m ansible_mitogen.connection_types`: edit that, not this file.
 """
 import os
 import sys

@@ -2,8 +2,8 @@
 
 Loaded by ansible's connection loader in task workers.
 
-Generated from ansible_mitogen.connection_types.TYPES["machinectl"] by
-`python -m ansible_mitogen.connection_types`: edit the table, not this file.
+Generated from ansible_mitogen/connection_types.yml ("machinectl") by
+`python -m ansible_mitogen.connection_types`: edit that, not this file.
 """
 import os
 import sys

@@ -3,8 +3,8 @@
 Loaded by ansible's connection loader in task workers (directly, or because
 activation redirects `containers.podman.podman` here).
 
-Generated from ansible_mitogen.connection_types.TYPES["podman"] by
-`python -m ansible_mitogen.connection_types`: edit the table, not this file.
+Generated from ansible_mitogen/connection_types.yml ("podman") by
+`python -m ansible_mitogen.connection_types`: edit that, not this file.
 """
 import os
 import sys
