@@ -1531,11 +1531,11 @@ class Router(object):
     def __getattr__(self, name):
         # Children run this plain Router; the parent's boot config names the
         # module whose Router starts grandchildren, and the attributes it
-        # adds (router_upgrade).  User code asking for one of them
+        # adds, space-separated (router_upgrade).  User code asking for one of them
         # (router.local(), router.connect('ssh', ...)) imports that module
         # and upgrades this router to its class.  Never on the broker thread.
         upgrade = self.__dict__.get('upgrade')
-        if upgrade is None or name not in upgrade[1]:
+        if upgrade is None or name not in upgrade[1].split():
             raise AttributeError(name)
         module = __import__(upgrade[0], fromlist=['Router'])
         self.__class__ = module.Router

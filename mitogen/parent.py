@@ -921,8 +921,9 @@ def methods_with_role(role: str) -> tuple:
 
 
 #: Sent in every child's boot config: the plain mitogen.core.Router there
-#: becomes this module's Router when user code first asks for one of these.
-ROUTER_UPGRADE = (__name__, ['connect'] + list(METHODS))
+#: becomes this module's Router when user code first asks for one of these
+#: (space-separated: the config travels uncompressed with every boot).
+ROUTER_UPGRADE = (__name__, ' '.join(['connect'] + list(METHODS)))
 
 
 def bind_shortcut_args(method_name: str, args: tuple, kwargs: dict) -> dict:
