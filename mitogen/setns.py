@@ -29,7 +29,15 @@ from mitogen.methodbase import eof_message_naming_python
 
 #: Namespaces joined, in order: user first (grants rights for the rest), mnt last.
 NAMESPACES = ('user', 'ipc', 'uts', 'net', 'pid', 'cgroup', 'mnt')
-KINDS = ('docker', 'lxc', 'lxd', 'machinectl')
+#: Container kind -> (Options attribute naming its tool, the tool's arguments
+#: before the container name, regex of the leader pid in what it prints).
+LEADER_PID_QUERIES = {
+    'docker': ('docker_path', ['inspect', '--format', '{{.State.Pid}}'], r'(?m)^\s*(\d+)\s*$'),
+    'lxc': ('lxc_info_path', ['--no-humanize', '--pid', '--name'], r'(?m)^\s*(\d+)\s*$'),
+    'lxd': ('lxc_path', ['info'], r'(?im)^\s*pid:\s*(\d+)'),
+    'machinectl': ('machinectl_path', ['show', '--property=Leader'], r'(?m)^Leader=(\d+)'),
+}
+KINDS = tuple(LEADER_PID_QUERIES)
 DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
 
@@ -53,23 +61,13 @@ class Options(mitogen.parent.Options):
 
 def leader_pid_argv(opts: Options) -> list:
     """Command printing the pid of the container's first process."""
-    if opts.kind == 'docker':
-        return [opts.docker_path, 'inspect', '--format', '{{.State.Pid}}', opts.container]
-    if opts.kind == 'lxc':
-        return [opts.lxc_info_path, '--no-humanize', '--pid', '--name', opts.container]
-    if opts.kind == 'lxd':
-        return [opts.lxc_path, 'info', opts.container]
-    return [opts.machinectl_path, 'show', '--property=Leader', opts.container]
+    tool, args, _ = LEADER_PID_QUERIES[opts.kind]
+    return [getattr(opts, tool)] + args + [opts.container]
 
 
 def parse_leader_pid(kind: str, output: str) -> int:
     """Pid from leader_pid_argv() output; 0 when the container is not running."""
-    if kind == 'lxd':
-        m = re.search(r'^\s*pid:\s*(\d+)', output, re.I | re.M)
-    elif kind == 'machinectl':
-        m = re.search(r'^Leader=(\d+)', output, re.M)
-    else:
-        m = re.search(r'^\s*(\d+)\s*$', output, re.M)
+    m = re.search(LEADER_PID_QUERIES[kind][2], output)
     return int(m.group(1)) if m else 0
 
 
