@@ -75,13 +75,13 @@ def tool_output(method: str, msg: str) -> Optional[str]:
     """What a become tool printed before exiting, from a hop failure message
     (`<method> to <user>: <reason>[: <output>][ (via ...)]`), or None when
     the tool did not just exit (a password problem, a time-out)."""
-    import importlib
+    import mitogen.parent
 
     text = _VIA_SUFFIX.sub("", msg.partition(": ")[2])
     if text.startswith(_EXITED):
         output = text[len(_EXITED):]
         return "" if output == "no output" else output + "\n"
-    patterns = importlib.import_module("mitogen." + method).Connection.failure_patterns
+    patterns = mitogen.parent.import_method(method).Connection.failure_patterns
     for _, reason in patterns:
         if text.startswith(reason + ": "):
             return text[len(reason) + 2:] + "\n"
