@@ -33,8 +33,8 @@ except ImportError:  # ansible-core >= 2.21: results are UnifiedTaskResult objec
 
 import mitogen.core
 
-from ansible_mitogen import planner, runner, target, task_wire
-from ansible_mitogen.connection import BecomeFailed, InterpreterMissing
+from ansible_mitogen import module_finder, planner, runner, target, task_wire
+from ansible_mitogen.connection import BecomeFailed, InterpreterMissing, SourceRelayChain
 
 LOG = logging.getLogger(__name__)
 display = Display()
@@ -455,6 +455,12 @@ class ActionModuleMixin(object):
             known.add(plan.payload.bundle_id)
             binding, context = conn.get_binding(), conn.context
             spec = dict(spec, **plan.code(lambda digests: binding.claim_code(context, plan.payload.bundle_id, digests)))
+            packed = None
+            if not isinstance(self._mitogen_chain(), SourceRelayChain):  # that one relays spec['sources']
+                packed = module_finder.packed_sources(spec['sources'])
+            if packed is not None:
+                spec['sources_xz'] = packed
+                del spec['sources']
         reply = self._mitogen_call(target.run_module, spec)
         for _ in range(2):
             if task_wire.NEED not in reply:

@@ -7,6 +7,8 @@ payload already holds the module and exactly the module_utils that
 ``plugins/module_utils``, the playbook's ``module_utils/`` dirs, redirects).
 We unpack it into a content-addressed ``ModuleBundle`` that the target-side
 runner caches, so each source crosses the wire once per interpreter.
+module_utils are sent with docstrings and comments blanked, line numbers
+kept (``mitogen.minify.blanked``, cached on disk across runs).
 """
 import ast
 import base64
@@ -15,6 +17,13 @@ import io
 import re
 import zipfile
 from typing import Dict, List, NamedTuple, Optional, Tuple
+
+import mitogen.minify
+
+try:
+    import lzma
+except ImportError:  # a Python built without liblzma: sources go uncompressed
+    lzma = None
 
 # ansible-core >= 2.19 ends the wrapper with one keyword argument per line
 # of the _ansiballz_main() call; these are the ones we need.
@@ -126,8 +135,12 @@ def bundle_from_zip(fqn: str, zip_bytes: bytes) -> ModuleBundle:
         for info in zf.infolist():
             if not info.filename.endswith('.py') or info.filename == 'sitecustomize.py':
                 continue
-            data = zf.read(info)
             name, is_pkg = _module_name(info.filename)
+            data = zf.read(info)
+            if name != fqn:
+                # module_utils travel blanked (the module itself as written:
+                # it may read its own docstring); the digest is of what is sent
+                data = mitogen.minify.blanked(data)
             digest = digest_of(data)
             sources[digest] = data
             manifest.append((name, digest, is_pkg))
@@ -141,3 +154,16 @@ def _module_name(filename: str) -> Tuple[str, bool]:
     if parts[-1] == '__init__':
         return '.'.join(parts[:-1]), True
     return '.'.join(parts), False
+
+
+def packed_sources(sources: Dict[str, bytes]) -> Optional[Tuple[List[int], bytes]]:
+    """`sources` as one xz stream and the length of each source in it, in
+    the order ``runner.unpack_sources`` slices it (the target computes the
+    digests itself).  One stream over all finds the text the module_utils
+    share, which per-source compression cannot.  Cached by content: a
+    fleet's first tasks compress it once.  None without the lzma module."""
+    if lzma is None or not sources:
+        return None
+    order = sorted(sources)
+    blob = mitogen.minify.cached(b'xz1', b''.join(sources[digest] for digest in order), lzma.compress)
+    return [len(sources[digest]) for digest in order], blob

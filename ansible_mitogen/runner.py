@@ -154,6 +154,22 @@ def add_sources(sources):
         _sources[digest] = data
 
 
+def unpack_sources(sizes, blob):
+    """digest -> source of ``module_finder.packed_sources``; {} without the
+    lzma module (the call then asks for them uncompressed)."""
+    try:
+        import lzma
+    except ImportError:
+        return {}
+    data = lzma.decompress(blob)
+    sources, offset = {}, 0
+    for size in sizes:
+        piece = data[offset:offset + size]
+        sources[digest_of(piece)] = piece
+        offset += size
+    return sources
+
+
 def conflicting_names(manifest):
     """Names already imported here from different code than `manifest` wants.
 
@@ -580,6 +596,8 @@ def resolve_bundle(spec):
         return None, need_manifest()
     if spec.get(task_wire.SOURCES):
         add_sources(spec[task_wire.SOURCES])
+    if spec.get('sources_xz'):
+        add_sources(unpack_sources(*spec['sources_xz']))
     missing = missing_sources(manifest)
     if missing:
         return None, {task_wire.NEED: missing}

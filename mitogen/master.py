@@ -19,6 +19,7 @@ from typing import List, Optional, Tuple
 
 import mitogen
 import mitogen.core
+import mitogen.minify
 import mitogen.parent
 from mitogen.core import Message
 
@@ -86,6 +87,10 @@ class ModuleResponder(object):
         self._lock = threading.Lock()
         self.whitelist = []
         self.blacklist = []
+        #: Packages sent with docstrings and comments blanked (line numbers
+        #: kept, see mitogen.minify.blank_source): code we know reads no
+        #: docstring; a user's own modules travel as they are.
+        self.minify_prefixes = ['mitogen', 'ansible_mitogen']
         self.get_module_count = 0
         self.good_load_module_count = 0
         self.good_load_module_size = 0
@@ -169,7 +174,9 @@ class ModuleResponder(object):
                 tup = self._negative(fullname)
             else:
                 related = self._related(fullname, path, source, is_pkg)
-                tup = (fullname, path, is_pkg, zlib.compress(source, 6), tuple(related))
+                if self._matches(fullname, self.minify_prefixes):
+                    source = mitogen.minify.blanked(source)
+                tup = (fullname, path, is_pkg, zlib.compress(source, 9), tuple(related))
         self._cache[fullname] = tup
         return tup
 

@@ -149,10 +149,10 @@ def get_core_source_z() -> bytes:
             if cached is not None:
                 _core_z = cached
             else:
-                from mitogen.minify import minimize_source
-                with open(mitogen.core.__file__.replace('.pyc', '.py'), 'r') as fp:
-                    src = minimize_source(fp.read())
-                _core_z = zlib.compress(src.encode('utf-8'), 9)
+                from mitogen.minify import minimized
+                with open(mitogen.core.__file__.replace('.pyc', '.py'), 'rb') as fp:
+                    src = minimized(fp.read())
+                _core_z = zlib.compress(src, 9)
         return _core_z
 
 
