@@ -456,11 +456,11 @@ class ActionModuleMixin(object):
             binding, context = conn.get_binding(), conn.context
             spec = dict(spec, **plan.code(lambda digests: binding.claim_code(context, plan.payload.bundle_id, digests)))
             packed = None
-            if not isinstance(self._mitogen_chain(), SourceRelayChain):  # that one relays spec['sources']
-                packed = module_finder.packed_sources(spec['sources'])
+            if not isinstance(self._mitogen_chain(), SourceRelayChain):  # that one relays the SOURCES
+                packed = module_finder.packed_code(spec[task_wire.MANIFEST], spec[task_wire.SOURCES])
             if packed is not None:
-                spec['sources_xz'] = packed
-                del spec['sources']
+                del spec[task_wire.MANIFEST], spec[task_wire.SOURCES]
+                spec[task_wire.CODE_XZ] = packed
         reply = self._mitogen_call(target.run_module, spec)
         for _ in range(2):
             if task_wire.NEED not in reply:

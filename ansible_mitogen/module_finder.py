@@ -8,12 +8,14 @@ payload already holds the module and exactly the module_utils that
 We unpack it into a content-addressed ``ModuleBundle`` that the target-side
 runner caches, so each source crosses the wire once per interpreter.
 module_utils are sent with docstrings and comments blanked, line numbers
-kept (``mitogen.minify.blanked``, cached on disk across runs).
+kept (``mitogen.minify.blanked``, cached on disk across runs), and a
+target's first copy of a bundle travels as one xz stream (``packed_code``).
 """
 import ast
 import base64
 import hashlib
 import io
+import json
 import re
 import zipfile
 from typing import Dict, List, NamedTuple, Optional, Tuple
@@ -129,24 +131,39 @@ def _call_fields(text: str) -> Optional[Dict[str, str]]:
 
 def bundle_from_zip(fqn: str, zip_bytes: bytes) -> ModuleBundle:
     """Content-address every ``.py`` member of an AnsiballZ payload zip."""
-    manifest = []
-    sources = {}
+    files = []
     with zipfile.ZipFile(io.BytesIO(zip_bytes)) as zf:
         for info in zf.infolist():
-            if not info.filename.endswith('.py') or info.filename == 'sitecustomize.py':
-                continue
-            name, is_pkg = _module_name(info.filename)
-            data = zf.read(info)
-            if name != fqn:
-                # module_utils travel blanked (the module itself as written:
-                # it may read its own docstring); the digest is of what is sent
-                data = mitogen.minify.blanked(data)
-            digest = digest_of(data)
-            sources[digest] = data
-            manifest.append((name, digest, is_pkg))
+            if info.filename.endswith('.py') and info.filename != 'sitecustomize.py':
+                files.append(_module_name(info.filename) + (zf.read(info),))
+    manifest = []
+    sources = {}
+    for name, is_pkg, data in files:
+        # module_utils travel blanked, the module itself only without
+        # comments (it may read its own docstring) and without the doc
+        # strings nothing reads; the digest is of what is sent
+        if name == fqn:
+            data = mitogen.minify.blanked(data, docstrings=False, doc_vars=_unread_doc_vars(data, files))
+        else:
+            data = mitogen.minify.blanked(data)
+        digest = digest_of(data)
+        sources[digest] = data
+        manifest.append((name, digest, is_pkg))
     manifest.sort()
     bundle_id = digest_of(repr(manifest).encode())
     return ModuleBundle(fqn, bundle_id, manifest, sources)
+
+
+#: The module's documentation, which ansible-doc reads from the file on
+#: the controller: vanilla sends it, but no code runs it on the target.
+DOC_VARS = (b'DOCUMENTATION', b'EXAMPLES', b'RETURN')
+
+
+def _unread_doc_vars(module: bytes, files: List[Tuple[str, bool, bytes]]) -> Tuple[str, ...]:
+    """The DOC_VARS that no code of the bundle can read: named once in the
+    module (its assignment) and nowhere in its module_utils."""
+    return tuple(var.decode() for var in DOC_VARS
+                 if module.count(var) == 1 and not any(var in data for _, _, data in files if data is not module))
 
 
 def _module_name(filename: str) -> Tuple[str, bool]:
@@ -156,14 +173,23 @@ def _module_name(filename: str) -> Tuple[str, bool]:
     return '.'.join(parts), False
 
 
-def packed_sources(sources: Dict[str, bytes]) -> Optional[Tuple[List[int], bytes]]:
-    """`sources` as one xz stream and the length of each source in it, in
-    the order ``runner.unpack_sources`` slices it (the target computes the
-    digests itself).  One stream over all finds the text the module_utils
+def packed_code(manifest: List[Tuple[str, str, bool]], sources: Dict[str, bytes]) -> Optional[bytes]:
+    """The manifest and `sources` (those of its sources the target lacks)
+    as one xz stream, read by ``runner.unpack_code``: a JSON line of
+    [name, is_pkg, digest] entries, then the sources.  An entry whose
+    source travels has its length instead of its digest: the target
+    computes it.  One stream over all finds the text the module_utils
     share, which per-source compression cannot.  Cached by content: a
     fleet's first tasks compress it once.  None without the lzma module."""
-    if lzma is None or not sources:
+    if lzma is None:
         return None
-    order = sorted(sources)
-    blob = mitogen.minify.cached(b'xz1', b''.join(sources[digest] for digest in order), lzma.compress)
-    return [len(sources[digest]) for digest in order], blob
+    entries, pieces = [], []
+    for name, digest, is_pkg in manifest:
+        data = sources.get(digest)
+        if data is not None and digest not in pieces:
+            pieces.append(digest)
+            entries.append([name, is_pkg, len(data)])
+        else:
+            entries.append([name, is_pkg, digest])
+    plain = json.dumps(entries, separators=(',', ':')).encode() + b'\n' + b''.join(sources[d] for d in pieces)
+    return mitogen.minify.cached(b'code-xz1', plain, lzma.compress)

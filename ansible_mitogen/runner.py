@@ -154,20 +154,24 @@ def add_sources(sources):
         _sources[digest] = data
 
 
-def unpack_sources(sizes, blob):
-    """digest -> source of ``module_finder.packed_sources``; {} without the
-    lzma module (the call then asks for them uncompressed)."""
+def unpack_code(blob):
+    """Manifest of a ``module_finder.packed_code`` stream, its sources
+    stored; None without the lzma module (the call then asks for them)."""
     try:
         import lzma
     except ImportError:
-        return {}
+        return None
     data = lzma.decompress(blob)
-    sources, offset = {}, 0
-    for size in sizes:
-        piece = data[offset:offset + size]
-        sources[digest_of(piece)] = piece
-        offset += size
-    return sources
+    end = data.index(b'\n')
+    manifest, offset = [], end + 1
+    for name, is_pkg, ref in json.loads(data[:end]):
+        if isinstance(ref, int):
+            piece = data[offset:offset + ref]
+            offset += ref
+            ref = digest_of(piece)
+            _sources[ref] = piece
+        manifest.append((name, ref, is_pkg))
+    return manifest
 
 
 def conflicting_names(manifest):
@@ -592,12 +596,12 @@ def run_python(spec):
 def resolve_bundle(spec):
     """(manifest, None) when all code of `spec` is here, else (None, need reply)."""
     manifest = spec.get(task_wire.MANIFEST) or _bundles.get(spec['bundle'])
+    if spec.get(task_wire.CODE_XZ):
+        manifest = unpack_code(spec[task_wire.CODE_XZ])
     if manifest is None:
         return None, need_manifest()
     if spec.get(task_wire.SOURCES):
         add_sources(spec[task_wire.SOURCES])
-    if spec.get('sources_xz'):
-        add_sources(unpack_sources(*spec['sources_xz']))
     missing = missing_sources(manifest)
     if missing:
         return None, {task_wire.NEED: missing}

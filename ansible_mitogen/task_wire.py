@@ -9,7 +9,8 @@ only, and small: it crosses every new connection.
 
 A call is ``target.run_module(spec)``.  The spec names the module (``kind``,
 ``fqn``, ``bundle``, ...) and carries JSON_PARAMS, and MANIFEST and SOURCES
-when the target may lack code.  The reply is ``rc``, STDOUT and STDERR, or
+when the target may lack code (or CODE_XZ: both in one xz stream, see
+``module_finder.packed_code``; a target without lzma answers NEED).  The reply is ``rc``, STDOUT and STDERR, or
 ASYNC for a started job, or NEED when code is missing: NEED is MANIFEST
 (an unknown bundle; HAVE then lists prefixes of the digests the target
 holds) or a list of missing digests, and the controller sends the spec again
@@ -22,6 +23,7 @@ import zlib
 JSON_PARAMS = 'json_params'
 MANIFEST = 'manifest'
 SOURCES = 'sources'
+CODE_XZ = 'code_xz'
 NEED = 'need'
 HAVE = 'have'
 STDOUT = 'stdout'

@@ -18,7 +18,7 @@ import re
 import tempfile
 import threading
 import tokenize
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 
 def _strip_docstrings(tree: ast.AST) -> ast.AST:
@@ -61,14 +61,18 @@ def _is_plain_string(token: tokenize.TokenInfo) -> bool:
     return token.type == tokenize.STRING and 'f' not in token.string[:3].lower().split('"')[0].split("'")[0]
 
 
-def blank_source(source: bytes) -> bytes:
+def blank_source(source: bytes, docstrings: bool = True, doc_vars: Tuple[str, ...] = ()) -> bytes:
     """`source` with comments dropped and each string-only statement
     (docstrings included) replaced by ``''`` followed by as many empty lines
     as it spanned: every remaining token keeps its line number, ``__doc__``
     stays a (blank) string, and no code is removed.  Indentation shrinks to
-    one space per level.  Returns `source` itself when it is not UTF-8
-    Python this interpreter can parse, or when the result's syntax tree is
-    not the input's with those statements blanked."""
+    one space per level, blanks between tokens to what the tokenizer needs.
+    `docstrings` False keeps the string statements; `doc_vars` names
+    top-level variables whose string value is blanked too (a caller that
+    made sure nothing reads them, e.g. a module's DOCUMENTATION).  Returns
+    `source` itself when it is not UTF-8 Python this interpreter can parse,
+    or when the result's syntax tree is not the input's with those strings
+    blanked."""
     try:
         text = source.decode('utf-8')
         lines = io.StringIO(text).readlines()
@@ -80,21 +84,22 @@ def blank_source(source: bytes) -> bytes:
     i = 0
     while i < len(tokens):
         tok = tokens[i]
+        run = None
         if tok.type == tokenize.COMMENT:
             if not (tok.start[0] <= 2 and _CODING_RE.match(tok.string)) and not tok.string.startswith('#!'):
                 edits.append((tok.start[0], tok.start[1], tok.end[0], tok.end[1], ''))
-        elif prev_type in _STATEMENT_START and _is_plain_string(tok):
-            j = i
-            while j + 1 < len(tokens) and _is_plain_string(tokens[j + 1]):
-                j += 1
-            after = tokens[j + 1].type if j + 1 < len(tokens) else None
-            if after == tokenize.COMMENT and j + 2 < len(tokens):
-                after = tokens[j + 2].type
-            if after in (tokenize.NEWLINE, tokenize.ENDMARKER):
-                edits.append((tok.start[0], tok.start[1], tokens[j].end[0], tokens[j].end[1], _BLANK))
-                i = j
-        if tok.type not in (tokenize.COMMENT, tokenize.NL) or prev_type is None:
-            prev_type = tok.type
+        elif prev_type in _STATEMENT_START:
+            if docstrings:
+                run = _string_statement(tokens, i)
+            if (run is None and tok.type == tokenize.NAME and tok.string in doc_vars and tok.start[1] == 0
+                    and tokens[i + 1].string == '='):
+                i += 2
+                run = _string_statement(tokens, i)
+        if run is not None:
+            edits.append((tokens[i].start[0], tokens[i].start[1], tokens[run].end[0], tokens[run].end[1], _BLANK))
+            i = run
+        if tokens[i].type not in (tokenize.COMMENT, tokenize.NL) or prev_type is None:
+            prev_type = tokens[i].type
         i += 1
     for srow, scol, erow, ecol, new in reversed(edits):
         head, tail = lines[srow - 1][:scol], lines[erow - 1][ecol:]
@@ -104,54 +109,111 @@ def blank_source(source: bytes) -> bytes:
         for row in range(srow, erow):
             lines[row] = '\n'
     out = _reindent(''.join(lines))
-    if out is None or out.count('\n') != text.count('\n') or _shape(out) != _shape(text):
+    if out is None or out.count('\n') != text.count('\n') or _shape(out, doc_vars) != _shape(text, doc_vars):
         return source
     return out.encode('utf-8')
 
 
+def _string_statement(tokens: List[tokenize.TokenInfo], i: int) -> Optional[int]:
+    """Index of the last of the plain strings starting at `i` when nothing
+    but a comment follows them in their statement, else None."""
+    if not _is_plain_string(tokens[i]):
+        return None
+    j = i
+    while _is_plain_string(tokens[j + 1]):
+        j += 1
+    after = tokens[j + 1].type
+    if after == tokenize.COMMENT:
+        after = tokens[j + 2].type
+    return j if after in (tokenize.NEWLINE, tokenize.ENDMARKER) else None
+
+
 def _reindent(text: str) -> Optional[str]:
-    """`text` with one space per indentation level and no leading blanks
-    on continuation lines; lines that start inside a string stay as they are."""
+    """`text` with one space per indentation level, no leading blanks on
+    continuation lines and only the blanks between tokens that keep them
+    apart; the text of strings (and of lines starting inside one) stays."""
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     except (tokenize.TokenError, SyntaxError):
         return None
-    lines = io.StringIO(text).readlines()
-    inside = set()
-    first = {}  # row -> indentation depth of the row's first token
+    starts = [0]
+    for line in io.StringIO(text).readlines():
+        starts.append(starts[-1] + len(line))
+    out = []
+    pos = 0  # offset in text up to which `out` holds the result
     depth = 0
+    prev = None
     for tok in tokens:
         if tok.type == tokenize.INDENT:
             depth += 1
-        elif tok.type == tokenize.DEDENT:
+            continue
+        if tok.type == tokenize.DEDENT:
             depth -= 1
-        elif tok.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER):
-            first.setdefault(tok.start[0], depth)
-            inside.update(range(tok.start[0] + 1, tok.end[0] + 1))
-    for row, level in first.items():
-        if row not in inside and row <= len(lines):
-            lines[row - 1] = ' ' * level + lines[row - 1].lstrip(' \t\f')
-    return ''.join(lines)
+            continue
+        if tok.type == tokenize.ENDMARKER:
+            break
+        begin = starts[tok.start[0] - 1] + tok.start[1]
+        gap = text[pos:begin]
+        if prev is not None and prev.end[0] == tok.start[0]:
+            out.append(' ' if gap and _needs_blank(prev, tok) else '')
+        elif tok.type == tokenize.NL and tok.start[1] == 0 or '\\' in gap:
+            out.append(gap)  # a blank line, or a backslash continuation
+        else:
+            # first token of a row: its statement's indentation (continuation
+            # lines inside brackets need none)
+            head = gap.rstrip(' \t\f')
+            inside = prev is not None and prev.type not in (tokenize.NEWLINE, tokenize.NL)
+            out.append(head + ('' if inside or tok.type == tokenize.NL else ' ' * depth))
+        out.append(text[begin:starts[tok.end[0] - 1] + tok.end[1]])
+        pos = starts[tok.end[0] - 1] + tok.end[1]
+        prev = tok
+    out.append(text[pos:])
+    return ''.join(out)
 
 
-def _shape(text: str) -> Optional[str]:
-    """The code of `text` as an AST dump, string-only statements read as
-    ``''``: equal for the input and output of blank_source."""
+_TIGHT = set('()[]{},;:.')
+
+
+def _needs_blank(prev: tokenize.TokenInfo, tok: tokenize.TokenInfo) -> bool:
+    """Whether two tokens on one line need a blank between them."""
+    if tok.type in (tokenize.NEWLINE, tokenize.NL, tokenize.COMMENT):
+        return False
+    if tokenize.NUMBER in (prev.type, tok.type):
+        return True  # 1 .real, 1 if x: keep them apart
+    if prev.type == tokenize.OP and tok.type == tokenize.OP:
+        return not (prev.string in _TIGHT or tok.string in _TIGHT)  # a - -b, not a--b
+    if prev.type == tokenize.NAME:
+        return tok.type in (tokenize.NAME, tokenize.STRING)  # b 'x' is not b'x'
+    return False
+
+
+def _shape(text: str, doc_vars: Tuple[str, ...] = ()) -> Optional[str]:
+    """The code of `text` as an AST dump, string-only statements and the
+    string values of top-level `doc_vars` read as ``''``: equal for the
+    input and output of blank_source."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError):
         return None
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
-                and isinstance(node.value.value, (str, bytes))):
-            node.value.value = ''
-            node.value.kind = None
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            _blank_constant(node.value)
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                and node.targets[0].id in doc_vars and isinstance(node.value, ast.Constant)):
+            _blank_constant(node.value)
     return ast.dump(tree)
+
+
+def _blank_constant(node: ast.Constant) -> None:
+    if isinstance(node.value, (str, bytes)):
+        node.value = ''
+        node.kind = None
 
 
 _BLANK = "''"
 #: Bump when blank_source's output changes: cached results are keyed by it.
-BLANK_VERSION = b'2'
+BLANK_VERSION = b'3'
 _memory: Dict[str, bytes] = {}
 _memory_lock = threading.Lock()
 
@@ -167,9 +229,10 @@ def cache_dir() -> Optional[str]:
     return os.path.join(base, 'mitogen', 'minify')
 
 
-def blanked(source: bytes) -> bytes:
-    """``blank_source(source)``, cached (see ``cached``)."""
-    return cached(b'blank' + BLANK_VERSION, source, blank_source)
+def blanked(source: bytes, docstrings: bool = True, doc_vars: Tuple[str, ...] = ()) -> bytes:
+    """``blank_source(source, docstrings, doc_vars)``, cached (see ``cached``)."""
+    kind = b'blank%d%s:%s' % (docstrings, BLANK_VERSION, ','.join(doc_vars).encode())
+    return cached(kind, source, lambda data: blank_source(data, docstrings, doc_vars))
 
 
 def cached(kind: bytes, data: bytes, compute: Callable[[bytes], bytes]) -> bytes:
