@@ -52,7 +52,7 @@ def minimized(source: bytes) -> bytes:
 
 
 # Tokens after which a token begins a statement.
-_STATEMENT_START = (tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING, None)
+_STATEMENT_START = (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT)
 _CODING_RE = re.compile(r'^[ \t\f]*#.*?coding[:=]')
 
 
@@ -66,7 +66,7 @@ def blank_source(source: bytes, docstrings: bool = True, doc_vars: Tuple[str, ..
     (docstrings included) replaced by ``''`` followed by as many empty lines
     as it spanned: every remaining token keeps its line number, ``__doc__``
     stays a (blank) string, and no code is removed.  Indentation shrinks to
-    one space per level, blanks between tokens to what the tokenizer needs.
+    one space per level.
     `docstrings` False keeps the string statements; `doc_vars` names
     top-level variables whose string value is blanked too (a caller that
     made sure nothing reads them, e.g. a module's DOCUMENTATION).  Returns
@@ -80,7 +80,7 @@ def blank_source(source: bytes, docstrings: bool = True, doc_vars: Tuple[str, ..
     except (UnicodeDecodeError, tokenize.TokenError, SyntaxError, ValueError):
         return source
     edits = []  # (start row, start col, end row, end col, replacement); rows 1-based
-    prev_type = None
+    prev_type = tokenize.NEWLINE  # of the last token that is not a comment or a blank line
     i = 0
     while i < len(tokens):
         tok = tokens[i]
@@ -98,7 +98,7 @@ def blank_source(source: bytes, docstrings: bool = True, doc_vars: Tuple[str, ..
         if run is not None:
             edits.append((tokens[i].start[0], tokens[i].start[1], tokens[run].end[0], tokens[run].end[1], _BLANK))
             i = run
-        if tokens[i].type not in (tokenize.COMMENT, tokenize.NL) or prev_type is None:
+        if tokens[i].type not in (tokenize.COMMENT, tokenize.NL):
             prev_type = tokens[i].type
         i += 1
     for srow, scol, erow, ecol, new in reversed(edits):
@@ -109,7 +109,8 @@ def blank_source(source: bytes, docstrings: bool = True, doc_vars: Tuple[str, ..
         for row in range(srow, erow):
             lines[row] = '\n'
     out = _reindent(''.join(lines))
-    if out is None or out.count('\n') != text.count('\n') or _shape(out, doc_vars) != _shape(text, doc_vars):
+    shape = _shape(text, doc_vars)
+    if shape is None or out is None or out.count('\n') != text.count('\n') or _shape(out, doc_vars) != shape:
         return source
     return out.encode('utf-8')
 
@@ -129,9 +130,9 @@ def _string_statement(tokens: List[tokenize.TokenInfo], i: int) -> Optional[int]
 
 
 def _reindent(text: str) -> Optional[str]:
-    """`text` with one space per indentation level, no leading blanks on
-    continuation lines and only the blanks between tokens that keep them
-    apart; the text of strings (and of lines starting inside one) stays."""
+    """`text` with one space per indentation level and no trailing blanks;
+    the rest of each line (what a traceback quotes), strings and lines
+    starting inside one stay as they are."""
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     except (tokenize.TokenError, SyntaxError):
@@ -155,7 +156,8 @@ def _reindent(text: str) -> Optional[str]:
         begin = starts[tok.start[0] - 1] + tok.start[1]
         gap = text[pos:begin]
         if prev is not None and prev.end[0] == tok.start[0]:
-            out.append(' ' if gap and _needs_blank(prev, tok) else '')
+            # blanks inside a line stay: a traceback quotes the line as vanilla's does
+            out.append('' if tok.type in (tokenize.NEWLINE, tokenize.NL) else gap)
         elif tok.type == tokenize.NL and tok.start[1] == 0 or '\\' in gap:
             out.append(gap)  # a blank line, or a backslash continuation
         else:
@@ -169,22 +171,6 @@ def _reindent(text: str) -> Optional[str]:
         prev = tok
     out.append(text[pos:])
     return ''.join(out)
-
-
-_TIGHT = set('()[]{},;:.')
-
-
-def _needs_blank(prev: tokenize.TokenInfo, tok: tokenize.TokenInfo) -> bool:
-    """Whether two tokens on one line need a blank between them."""
-    if tok.type in (tokenize.NEWLINE, tokenize.NL, tokenize.COMMENT):
-        return False
-    if tokenize.NUMBER in (prev.type, tok.type):
-        return True  # 1 .real, 1 if x: keep them apart
-    if prev.type == tokenize.OP and tok.type == tokenize.OP:
-        return not (prev.string in _TIGHT or tok.string in _TIGHT)  # a - -b, not a--b
-    if prev.type == tokenize.NAME:
-        return tok.type in (tokenize.NAME, tokenize.STRING)  # b 'x' is not b'x'
-    return False
 
 
 def _shape(text: str, doc_vars: Tuple[str, ...] = ()) -> Optional[str]:
@@ -213,7 +199,7 @@ def _blank_constant(node: ast.Constant) -> None:
 
 _BLANK = "''"
 #: Bump when blank_source's output changes: cached results are keyed by it.
-BLANK_VERSION = b'3'
+BLANK_VERSION = b'4'
 _memory: Dict[str, bytes] = {}
 _memory_lock = threading.Lock()
 
