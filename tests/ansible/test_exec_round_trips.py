@@ -85,3 +85,22 @@ def test_link_round_trips_per_task(testbed_factory, tmp_path):
     assert 8 <= len(boot) <= BOOT_BUDGET, "%d round trips before the first task" % len(boot)
     over = {task: counts[task] for task, budget in LINK_BUDGET.items() if counts[task] > budget}
     assert not over, "link round trips over budget: %r (all %r)" % (over, counts)
+
+
+# Bytes sent up the link from ssh's start to the result of a fresh host's
+# first `command` task (issue 13): ssh's own ~4 KB, the boot payload, the
+# forwarded runner and the module with its module_utils.  Vanilla sends
+# ~128 KB; we sent 143 KB before the forwarded code travelled minified.
+FIRST_TASK_UP_BYTES = 80000
+
+
+@pytest.mark.timeout(300)
+def test_first_task_bytes_up(testbed_factory, tmp_path):
+    bed = testbed_factory(n=1, latency_ms=1)
+    playbook = tmp_path / "first_task.yml"
+    playbook.write_text("- hosts: all\n  gather_facts: false\n  tasks:\n    - command: /bin/true\n")
+    result = harness.run_playbook(str(playbook), bed.inventory, strategy=harness.MITOGEN)
+    assert result.rc == 0, result.describe()
+    events = turns.read_events(glob.glob(os.path.join(bed.workdir, "events-*.txt")))
+    up = sum(event.size for event in events if event.direction == "up")
+    assert 10000 < up <= FIRST_TASK_UP_BYTES, "%d bytes up for one task on a fresh host" % up

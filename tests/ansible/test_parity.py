@@ -430,3 +430,30 @@ def test_local_cwd_matches_vanilla(local_inventory, tmp_path):
     assert calls["exec pwd first"][1] == harness.REPO_ROOT + "\n"
     assert calls["low pwd"][1] == harness.PLAYBOOK_DIR + "\n"
     assert calls["exec pwd after low"][1] == harness.PLAYBOOK_DIR + "\n"
+
+
+# -- module_utils travel minified ----------------------------------------------
+
+_FRAME = re.compile(r'File "[^"]*?/(ansible/module_utils/[^"]+)", line (\d+), in (\S+)\n\s*(.*)')
+
+
+@pytest.mark.timeout(180)
+def test_module_utils_traceback_lines(inventory, tmp_path):
+    """A crash in a module_utils (sent with docstrings and comments blanked
+    and re-indented) reports the same file, line, function and quoted line
+    as vanilla's traceback."""
+    frames = {}
+    for strategy in (harness.VANILLA, harness.MITOGEN):
+        # ansible-core >= 2.19 keeps module tracebacks unless asked
+        rows = results("_parity_traceback.yml", inventory, strategy, tmp_path,
+                       env={"ANSIBLE_DISPLAY_TRACEBACK": "error"})
+        result = by_task(rows)["module_utils crash"]
+        text = "%s\n%s" % (result.get("module_stderr", ""), result.get("exception", ""))
+        frames[strategy] = set(_FRAME.findall(text))
+    crash = ("ansible/module_utils/mt_crashing.py", "12", "explode", "return {'value': value}['missing']")
+    assert crash in frames[harness.VANILLA], frames
+    # ansible-core's own loader (blanked too) enters the module from the
+    # same line; vanilla's extra outer frame of it is the AnsiballZ entry
+    both = frames[harness.MITOGEN] & frames[harness.VANILLA]
+    assert crash in both and any(frame[0].endswith("/_loader.py") for frame in both), frames
+    assert frames[harness.MITOGEN] <= frames[harness.VANILLA], frames
