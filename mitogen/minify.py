@@ -70,9 +70,9 @@ def blank_source(source: bytes, docstrings: bool = True, doc_vars: Tuple[str, ..
     `docstrings` False keeps the string statements; `doc_vars` names
     top-level variables whose string value is blanked too (a caller that
     made sure nothing reads them, e.g. a module's DOCUMENTATION).  Returns
-    `source` itself when it is not UTF-8 Python this interpreter can parse,
-    or when the result's syntax tree is not the input's with those strings
-    blanked."""
+    `source` itself when it is not UTF-8 Python this interpreter can
+    tokenize, or when the result's tokens are not the input's but for
+    comments, whitespace and those strings."""
     try:
         text = source.decode('utf-8')
         lines = io.StringIO(text).readlines()
@@ -109,8 +109,7 @@ def blank_source(source: bytes, docstrings: bool = True, doc_vars: Tuple[str, ..
         for row in range(srow, erow):
             lines[row] = '\n'
     out = _reindent(''.join(lines))
-    shape = _shape(text, doc_vars)
-    if shape is None or out is None or out.count('\n') != text.count('\n') or _shape(out, doc_vars) != shape:
+    if out is None or out.count('\n') != text.count('\n') or not _same_code(tokens, out, doc_vars):
         return source
     return out.encode('utf-8')
 
@@ -173,33 +172,49 @@ def _reindent(text: str) -> Optional[str]:
     return ''.join(out)
 
 
-def _shape(text: str, doc_vars: Tuple[str, ...] = ()) -> Optional[str]:
-    """The code of `text` as an AST dump, string-only statements and the
-    string values of top-level `doc_vars` read as ``''``: equal for the
-    input and output of blank_source."""
+def _same_code(tokens: List[tokenize.TokenInfo], out: str, doc_vars: Tuple[str, ...]) -> bool:
+    """Whether `out` tokenizes to `tokens` but for comments, blank lines,
+    whitespace and the strings blank_source may blank: then it parses to
+    the same code (tokens, not whitespace, decide the parse)."""
     try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError):
-        return None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
-            _blank_constant(node.value)
-    for node in tree.body:
-        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
-                and node.targets[0].id in doc_vars and isinstance(node.value, ast.Constant)):
-            _blank_constant(node.value)
-    return ast.dump(tree)
+        theirs = list(tokenize.generate_tokens(io.StringIO(out).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return False
+    return (not any(tok.type == tokenize.ERRORTOKEN for tok in tokens)
+            and _significant(tokens, doc_vars) == _significant(theirs, doc_vars))
 
 
-def _blank_constant(node: ast.Constant) -> None:
-    if isinstance(node.value, (str, bytes)):
-        node.value = ''
-        node.kind = None
+def _significant(tokens: List[tokenize.TokenInfo], doc_vars: Tuple[str, ...]) -> List[Tuple[int, str]]:
+    out = []
+    prev_type = tokenize.NEWLINE
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok.type in (tokenize.COMMENT, tokenize.NL):
+            i += 1
+            continue
+        run = None
+        if prev_type in _STATEMENT_START:
+            run = _string_statement(tokens, i)
+            if run is None and tok.type == tokenize.NAME and tok.string in doc_vars and tokens[i + 1].string == '=':
+                out += [(tok.type, tok.string), (tokenize.OP, '=')]
+                i += 2
+                run = _string_statement(tokens, i)
+        if run is not None:
+            out.append((tokenize.STRING, _BLANK))
+            i = run
+        elif tokens[i].type in (tokenize.INDENT, tokenize.DEDENT, tokenize.NEWLINE, tokenize.ENDMARKER):
+            out.append((tokens[i].type, ''))
+        else:
+            out.append((tokens[i].type, tokens[i].string))
+        prev_type = tokens[i].type
+        i += 1
+    return out
 
 
 _BLANK = "''"
 #: Bump when blank_source's output changes: cached results are keyed by it.
-BLANK_VERSION = b'4'
+BLANK_VERSION = b'5'
 _memory: Dict[str, bytes] = {}
 _memory_lock = threading.Lock()
 

@@ -51,9 +51,17 @@ SAMPLE = textwrap.dedent('''\
     ''')
 
 
-def _code(text):
-    """AST with string statements as blank_source leaves them."""
-    return mitogen.minify._shape(text)
+def _code(text, doc_vars=()):
+    """AST dump, string statements (and the values of top-level `doc_vars`)
+    read as blank_source leaves them: ''."""
+    tree = ast.parse(text)
+    strings = [node.value for node in ast.walk(tree) if isinstance(node, ast.Expr)]
+    strings += [node.value for node in tree.body if isinstance(node, ast.Assign)
+                and getattr(node.targets[0], 'id', None) in doc_vars]
+    for node in strings:
+        if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)):
+            node.value, node.kind = '', None
+    return ast.dump(tree)
 
 
 def test_lines_code_and_docstrings():
@@ -89,12 +97,21 @@ def test_doc_vars_only_when_asked():
     assert 'kept unless asked' not in out and "DOCUMENTATION = ''" in out
     assert 'Module docstring' in out and '"""Only a docstring."""' in out  # docstrings kept
     assert 'comment' not in out and out.count('\n') == SAMPLE.count('\n')
+    assert _code(out, ('DOCUMENTATION',)) == _code(SAMPLE, ('DOCUMENTATION',))
+
+
+def test_changed_code_is_refused(monkeypatch):
+    """A reindent that moved a statement into another block would parse:
+    the token check sends the source as it is instead."""
+    source = b'if x:\n    y = 1\nz = 2\n'
+    monkeypatch.setattr(mitogen.minify, '_reindent', lambda text: text.replace('\nz', '\n    z'))
+    assert blank_source(source) is source
 
 
 @pytest.mark.parametrize('source', [
     b'x = 1\n\xff\n',                      # not UTF-8
     b'def f(:\n',                           # not Python
-    b'print "python 2"\n',                  # not Python this interpreter parses
+    b'x = "unterminated\n',                  # not even tokens
 ])
 def test_unparseable_source_travels_as_is(source):
     assert blank_source(source) is source
