@@ -98,6 +98,10 @@ class Offloader:
                 self._running_here -= 1
             worker.finish()
 
+    def holds_tasks(self) -> bool:
+        """Whether tasks wait for a flush to start their executor process."""
+        return bool(self._held)
+
     def flush(self, min_age: float = 0.0) -> None:
         """Start the held batch in an executor process (strategy thread)."""
         if not self._held:  # the common case, without the lock

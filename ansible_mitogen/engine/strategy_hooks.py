@@ -16,6 +16,10 @@ StrategyBase itself, not on our subclasses:
   inventory request) arrives, instead of ansible-core's loop that wakes
   every millisecond: the result thread's append wakes it (`_ArrivalDeque`),
   and it still looks for dead workers and a stopped run every MAX_WAIT;
+* the free strategy's pause between passes over its hosts (1 ms, whose
+  passes would take the interpreter lock from the executors a thousand
+  times a second) waits instead, after a pass that could change nothing,
+  until something the next pass reads changes (`FreeLoopPause`);
 * `_process_pending_results` and the other methods that change what
   executors read (GUARDED_METHODS) run with the state lock held exclusively;
 * ansible-core's result thread looks each arriving result's host up in the
@@ -26,7 +30,9 @@ StrategyBase itself, not on our subclasses:
 """
 import collections
 import functools
+import os
 import threading
+import time
 from typing import Any, Optional
 
 from ansible.errors import AnsibleError
@@ -56,10 +62,66 @@ class _ArrivalDeque(collections.deque):
     def append(self, item: Any) -> None:
         super().append(item)
         self.arrived.set()
+        FREE_LOOP.changed()
+
+
+class FreeLoopPause:
+    """The `time` module as ansible-core's free strategy module sees it.
+
+    free.py calls `time.sleep(1 ms)` after each pass over its hosts.  What a
+    pass does depends only on state that changes in a few places, each of
+    which calls `changed()` once the change is visible: a result or (2.21)
+    an inventory request queued for the strategy, an executor thread's slot
+    freed (a throttled task may start), and, in the strategy thread, a task
+    queued, a meta task run, results or requests processed.  `sleep` looks,
+    under the same lock, whether the generation moved since the pass began:
+    if so it sleeps the 1 ms as ansible-core does; if not, the next pass
+    would do exactly what this one did, nothing, so it waits until the
+    generation moves (at most MAX_WAIT, a safety net).  State whose changes
+    nobody signals keeps ansible-core's 1 ms poll: a forked worker's exit,
+    and tasks held for an executor process (started when BATCH_AGE old)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Condition(threading.Lock())
+        self.generation = 0
+        self._seen = 0  # the generation the current pass began at
+        #: The running strategy's worker slots.
+        self.workers: list = []
+
+    def changed(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self._lock.notify_all()
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            idle = self.generation == self._seen and not _unsignalled(self.workers)
+            if idle:
+                self._lock.wait_for(lambda: self.generation != self._seen, MAX_WAIT)
+            self._seen = self.generation
+        if not idle:
+            time.sleep(seconds)
+
+    def after_fork_in_child(self) -> None:
+        # The fork may have copied the lock held by another thread.
+        self._lock = threading.Condition(threading.Lock())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+def _unsignalled(workers: list) -> bool:
+    """Whether the next pass may find a change nobody signals."""
+    return offload.OFFLOADER.holds_tasks() or any(
+        slot is not None and not getattr(slot, "in_thread", False) and slot.is_alive() for slot in workers)
+
+
+FREE_LOOP = FreeLoopPause()
+os.register_at_fork(after_in_child=FREE_LOOP.after_fork_in_child)
 
 
 def install() -> None:
-    from ansible.plugins.strategy import StrategyBase
+    from ansible.plugins.strategy import StrategyBase, free
 
     if getattr(StrategyBase._process_pending_results, _MARK, False):
         return
@@ -75,6 +137,9 @@ def install() -> None:
     StrategyBase._process_pending_results = _marked(_process_pending_results(StrategyBase._process_pending_results))
     StrategyBase.__init__ = _marked(_init(StrategyBase.__init__))
     StrategyBase._wait_on_pending_results = _marked(_wait_on_pending_results)
+    StrategyBase._execute_meta = _marked(_changing(StrategyBase._execute_meta))
+    worker.ExecutorWorker.finish = _changing(worker.ExecutorWorker.finish)
+    free.time = FREE_LOOP
 
 
 def _marked(func: Any) -> Any:
@@ -100,6 +165,18 @@ def _shared(method: Any) -> Any:
     return wrapper
 
 
+def _changing(method: Any) -> Any:
+    """`method`, telling the free loop once it is done (FreeLoopPause)."""
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        finally:
+            FREE_LOOP.changed()
+
+    return wrapper
+
+
 def _queue_task(original: Any) -> Any:
     @functools.wraps(original)
     def queue_task(self: Any, host: Any, task: Any, task_vars: Any, play_context: Any) -> Any:
@@ -107,7 +184,10 @@ def _queue_task(original: Any) -> Any:
         plugin_warmup.absorb()
         offload.OFFLOADER.forks = len(self._workers)
         worker.wait_for_free_slot(self._workers, slot_limit(self, task, task_vars))
-        return original(self, host, task, task_vars, play_context)
+        try:
+            return original(self, host, task, task_vars, play_context)
+        finally:
+            FREE_LOOP.changed()
 
     return queue_task
 
@@ -119,8 +199,11 @@ def _process_pending_results(original: Any) -> Any:
         offload.OFFLOADER.flush(min_age=offload.BATCH_AGE)
         if not self._results and not _rpc_pending(self):
             return []  # what ansible-core returns too, minus the state lock
-        with STATE.exclusive():
-            return original(self, iterator, one_pass=one_pass, max_passes=max_passes)
+        try:
+            with STATE.exclusive():
+                return original(self, iterator, one_pass=one_pass, max_passes=max_passes)
+        finally:
+            FREE_LOOP.changed()
 
     return process_pending_results
 
@@ -131,6 +214,7 @@ def _init(original: Any) -> Any:
         original(self, *args, **kwargs)
         arrived = threading.Event()
         self._results = _ArrivalDeque(self._results, arrived)
+        FREE_LOOP.workers = self._workers
         rpc_queue = getattr(self, "_rpc_queue", None)  # ansible-core 2.21
         if rpc_queue is not None:
             rpc_queue.put = _setting_after(rpc_queue.put, arrived)
@@ -143,6 +227,7 @@ def _setting_after(put: Any, event: threading.Event) -> Any:
     def put_and_set(*args: Any, **kwargs: Any) -> None:
         put(*args, **kwargs)
         event.set()
+        FREE_LOOP.changed()
 
     return put_and_set
 
