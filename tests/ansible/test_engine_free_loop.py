@@ -20,8 +20,9 @@ HANG = 30.0  # a join longer than this is the pause waiting for nothing
 
 
 @pytest.fixture
-def free_time(monkeypatch):
-    """free.py's `time` once the hooks are in, at the start of a pass."""
+def loop(monkeypatch):
+    """free.py's pause once the hooks are in, at the start of a pass, and a
+    strategy's result queue and its empty pass."""
     from ansible.plugins.strategy import StrategyBase, free
 
     strategy_hooks.install()
@@ -29,19 +30,19 @@ def free_time(monkeypatch):
     monkeypatch.setattr(strategy_hooks, "MAX_WAIT", 0.01)
     free.time.sleep(0.001)  # the pause before this pass: whatever came before is seen
     monkeypatch.setattr(strategy_hooks, "MAX_WAIT", 3600.0)
-    pause = free.time
-    pause.strategy = types.SimpleNamespace(_results=strategy_hooks._ArrivalDeque((), threading.Event()))
-    pause.empty_pass = lambda: StrategyBase._process_pending_results(pause.strategy, iterator=None)
-    return pause
+    strategy = types.SimpleNamespace(_results=strategy_hooks._ArrivalDeque((), threading.Event()))
+    return types.SimpleNamespace(
+        time=free.time, results=strategy._results,
+        empty_pass=lambda: StrategyBase._process_pending_results(strategy, iterator=None))
 
 
-def _pause_in_thread(free_time) -> threading.Thread:
-    thread = threading.Thread(target=free_time.sleep, args=(0.001,), daemon=True)
+def _pause_in_thread(loop) -> threading.Thread:
+    thread = threading.Thread(target=loop.time.sleep, args=(0.001,), daemon=True)
     thread.start()
     return thread
 
 
-def _waiting(free_time, thread: threading.Thread) -> bool:
+def _waiting(thread: threading.Thread) -> bool:
     """Whether `thread` is inside the pause's wait (not on its way out)."""
     condition = strategy_hooks.FREE_LOOP._lock
     while thread.is_alive():
@@ -57,58 +58,58 @@ def _ended(thread: threading.Thread) -> bool:
     return not thread.is_alive()
 
 
-def test_a_pass_that_did_nothing_waits_until_a_result_arrives(free_time):
-    assert free_time.empty_pass() == []
-    thread = _pause_in_thread(free_time)
-    assert _waiting(free_time, thread)
-    free_time.strategy._results.append("a result")  # ansible-core's result thread
+def test_a_pass_that_did_nothing_waits_until_a_result_arrives(loop):
+    assert loop.empty_pass() == []
+    thread = _pause_in_thread(loop)
+    assert _waiting(thread)
+    loop.results.append("a result")  # ansible-core's result thread
     assert _ended(thread)
 
 
-def test_a_result_that_arrived_after_the_pass_looked_ends_the_pause_at_once(free_time):
-    assert free_time.empty_pass() == []
-    free_time.strategy._results.append("a result")  # between the look and the pause
-    assert _ended(_pause_in_thread(free_time))
+def test_a_result_that_arrived_after_the_pass_looked_ends_the_pause_at_once(loop):
+    assert loop.empty_pass() == []
+    loop.results.append("a result")  # between the look and the pause
+    assert _ended(_pause_in_thread(loop))
 
 
-def test_a_slot_freed_after_the_pass_ends_the_pause(free_time):
+def test_a_slot_freed_after_the_pass_ends_the_pause(loop):
     # A result processed before its executor thread frees the slot: the pass
     # that follows finds a throttled task's slots still busy and starts nothing.
-    assert free_time.empty_pass() == []
+    assert loop.empty_pass() == []
     worker.ExecutorWorker.finish(types.SimpleNamespace(_done=threading.Event()))
-    assert _ended(_pause_in_thread(free_time))
+    assert _ended(_pause_in_thread(loop))
 
 
-def test_a_slot_freed_during_the_pause_ends_it(free_time):
-    assert free_time.empty_pass() == []
-    thread = _pause_in_thread(free_time)
-    assert _waiting(free_time, thread)
+def test_a_slot_freed_during_the_pause_ends_it(loop):
+    assert loop.empty_pass() == []
+    thread = _pause_in_thread(loop)
+    assert _waiting(thread)
     worker.ExecutorWorker.finish(types.SimpleNamespace(_done=threading.Event()))
     assert _ended(thread)
 
 
-def test_tasks_held_for_an_executor_process_keep_the_loop_polling(free_time, monkeypatch):
+def test_tasks_held_for_an_executor_process_keep_the_loop_polling(loop, monkeypatch):
     # They start when a pass finds them BATCH_AGE old; nothing signals that.
     offloader = offload.Offloader()
     offloader._held.append(object())
     offloader._held_since = time.monotonic() + 3600  # not BATCH_AGE old whenever the pass looks
     monkeypatch.setattr(offload, "OFFLOADER", offloader)
-    assert free_time.empty_pass() == []
-    assert _ended(_pause_in_thread(free_time))
+    assert loop.empty_pass() == []
+    assert _ended(_pause_in_thread(loop))
 
 
-def test_a_running_forked_worker_keeps_the_loop_polling(free_time):
+def test_a_running_forked_worker_keeps_the_loop_polling(loop):
     # Its exit frees a slot without a word to the loop.
     forked = types.SimpleNamespace(in_thread=False, is_alive=lambda: True)
     strategy_hooks.FREE_LOOP.workers = [None, forked]
-    assert free_time.empty_pass() == []
-    assert _ended(_pause_in_thread(free_time))
+    assert loop.empty_pass() == []
+    assert _ended(_pause_in_thread(loop))
     forked.is_alive = lambda: False
-    thread = _pause_in_thread(free_time)
-    assert _waiting(free_time, thread)
-    free_time.strategy._results.append("a result")
+    thread = _pause_in_thread(loop)
+    assert _waiting(thread)
+    loop.results.append("a result")
     assert _ended(thread)
 
 
-def test_the_rest_of_time_is_the_real_module(free_time):
-    assert free_time.monotonic is time.monotonic
+def test_the_rest_of_time_is_the_real_module(loop):
+    assert loop.time.monotonic is time.monotonic
