@@ -13,17 +13,28 @@ immutable types as atomic makes deepcopy share them like plain str and int
 are shared; containers are still copied, so templates that mutate a list or
 dict still cannot leak the change into the caller's variables.
 
-Each task worker is forked from the strategy process, whose heap holds the
-whole parsed playbook, inventory and variables (every role, task and
-default of DebOps).  The worker's cyclic garbage collector would walk that inherited
-heap on each full collection and, by touching every object, copy every page
-of it.  The heap is frozen (`gc.freeze`) across the fork, so a worker's
-collector sees only the objects the worker itself creates; the strategy
-process unfreezes right after and collects as before.
+The strategy process's heap holds the whole parsed playbook, inventory and
+variables (every role, task and default of DebOps) and every module
+ansible-core imported.  Tasks leave cyclic garbage (task executors,
+connections and action plugins refer to each other), so the collector runs
+full collections during the run, each walking that whole heap: about a
+tenth of the controller CPU of 100 small tasks.  When the first play
+starts, `freeze_strategy_heap()` moves what exists then into the permanent
+generation (`gc.freeze`); later collections walk only what the run itself
+created.  Objects frozen are still freed when their last reference goes;
+only a cycle among them that becomes garbage stays until the process ends.
+
+Each task worker or executor process is forked from the strategy process.
+Its collector would walk the inherited heap on each full collection and,
+by touching every object, copy every page of it.  `heap_frozen_for_fork()`
+around a fork makes the child freeze what it inherited first thing (the
+strategy process's own generations stay as they are), so a worker's
+collector sees only the objects the worker itself creates.
 """
 import contextlib
 import copy
 import gc
+import os
 from typing import Iterator, List
 
 # Immutable scalars that carry ansible-core 2.19 data tags.
@@ -73,11 +84,38 @@ def install() -> None:
         copy._deepcopy_dispatch.setdefault(cls, copy._deepcopy_atomic)  # type: ignore[attr-defined]
 
 
+_strategy_heap_frozen = False
+_freeze_in_child = False
+
+
+def freeze_strategy_heap() -> None:
+    """Strategy process, first play: the heap so far is permanent (once).
+
+    Young garbage is collected first, so little of it stays for good."""
+    global _strategy_heap_frozen
+    if _strategy_heap_frozen:
+        return
+    _strategy_heap_frozen = True
+    gc.collect(1)
+    gc.freeze()
+
+
 @contextlib.contextmanager
 def heap_frozen_for_fork() -> Iterator[None]:
     """Around the fork of a task worker: it inherits the heap as permanent."""
-    gc.freeze()
+    global _freeze_in_child
+    _freeze_in_child = True
     try:
         yield
     finally:
-        gc.unfreeze()
+        _freeze_in_child = False
+
+
+def _after_fork_in_child() -> None:
+    global _freeze_in_child
+    if _freeze_in_child:
+        _freeze_in_child = False
+        gc.freeze()  # splices the generation lists: touches no object's page
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -9,7 +9,7 @@ hooks StrategyBase itself, so these subclasses only need to activate.
 """
 from typing import Any, Type
 
-from ansible_mitogen import activation
+from ansible_mitogen import activation, speedups
 
 
 def wrap(builtin: Type[Any]) -> Type[Any]:
@@ -24,6 +24,7 @@ def wrap(builtin: Type[Any]) -> Type[Any]:
 
         def run(self, iterator: Any, play_context: Any, *args: Any, **kwargs: Any) -> Any:
             activation.activate()
+            speedups.freeze_strategy_heap()
             return super().run(iterator, play_context, *args, **kwargs)
 
     StrategyModule.__name__ = StrategyModule.__qualname__ = "StrategyModule"

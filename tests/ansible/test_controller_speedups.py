@@ -1,15 +1,16 @@
 """Controller speedups (ansible_mitogen.speedups, plugin_warmup) keep results intact.
 
 Controller-side.  deepcopy with speedups installed must still give a
-faithful, independent copy; task workers that still fork (MITOGEN_EXECUTOR=fork)
-must see the strategy process's
-heap frozen; and later workers must inherit plugins an earlier one loaded.
+faithful, independent copy; the strategy process's heap is frozen once the
+play starts (its executor threads see it), and task workers that still fork
+(MITOGEN_EXECUTOR=fork) freeze what they inherit; and later workers must inherit plugins an earlier one loaded.
 Playbook runs use the test bed (`inventory` fixture); results of
 templating_lookups.yml under both engines are compared by test_playbooks.
 """
 import copy
 import datetime
 import gc
+import os
 import re
 
 import pytest
@@ -64,10 +65,25 @@ def test_later_workers_inherit_loaded_plugins(inventory, tmp_path):
     assert len(set(ours)) == len(ours)  # each import in its own process
 
 
-def test_heap_frozen_only_around_the_fork():
+def _forked_freeze_count() -> int:
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if not pid:
+        os.write(write_fd, str(gc.get_freeze_count()).encode())
+        os._exit(0)
+    os.close(write_fd)
+    os.waitpid(pid, 0)
+    with os.fdopen(read_fd) as fp:
+        return int(fp.read())
+
+
+def test_heap_frozen_in_the_child_of_the_fork_only():
+    before = gc.get_freeze_count()
     with speedups.heap_frozen_for_fork():
-        assert gc.get_freeze_count() > 0
-    assert gc.get_freeze_count() == 0
+        inherited = _forked_freeze_count()
+    assert inherited > before + 10000  # what this process had: frozen in the child
+    assert gc.get_freeze_count() == before  # this process's generations are untouched
+    assert _forked_freeze_count() == before  # a fork outside the context freezes nothing
 
 
 @pytest.mark.timeout(300)
@@ -83,3 +99,13 @@ def test_task_worker_inherits_a_frozen_heap(strategy, inventory):
         assert frozen == [0] * len(frozen)
     else:  # ansible-core's own modules alone are >10k objects
         assert min(frozen) > 10000, frozen
+
+
+@pytest.mark.timeout(300)
+def test_strategy_heap_frozen_for_executor_threads(inventory):
+    # The lookup runs on an executor thread of the strategy process: it
+    # reports that process's permanent generation, frozen when the play began.
+    result = harness.run_playbook("_worker_heap.yml", inventory, strategy=harness.MITOGEN)
+    assert result.rc == 0, result.describe()
+    frozen = [int(n) for n in re.findall(r"frozen=\[?(\d+)", result.stdout)]
+    assert frozen and min(frozen) > 10000, result.describe()
