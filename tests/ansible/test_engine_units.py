@@ -1,4 +1,4 @@
-"""Engine parts on their own: the context cache, a failed fork.
+"""Engine parts on their own: the context cache, a failed fork, an executor process's Display.
 
 Controller side, in the test process, with a real master router and a
 local child context (no target needed).  Each test drives one piece of
@@ -74,3 +74,53 @@ def test_a_batch_that_cannot_fork_runs_its_tasks_here(monkeypatch, capsys):
     assert all(task.batch is None and task.worker_queue == "answered here" for task in tasks)
     assert offloader._running_here == 0
     assert "could not fork an executor process" in capsys.readouterr().err
+
+
+class _ForkedTask:
+    """A held task whose executor process is really forked: it displays a
+    warning from a thread of that process that runs no task of its own."""
+
+    def __init__(self, final_q):
+        self.batch = None
+        self.worker_queue = None
+        self._final_q = final_q
+        self.exitcode = None
+        self.done = threading.Event()
+
+    def final_q(self):
+        return self._final_q
+
+    def run_task(self):
+        from ansible.utils.display import Display
+
+        def warn():
+            Display().warning("from a thread of the executor process")
+
+        thread = threading.Thread(target=warn)
+        thread.start()
+        thread.join()
+        return True
+
+    def finished_elsewhere(self, exitcode):
+        self.exitcode = exitcode
+        self.done.set()
+
+
+def test_an_executor_process_displays_through_the_result_queue():
+    # The parent holds Display's lock across the fork: the child must not
+    # inherit it held, and its messages go on the result queue (as a
+    # worker's do) instead of straight to the terminal.
+    from ansible.executor.task_queue_manager import DisplaySend, FinalQueue
+
+    final_q = FinalQueue()
+    task = _ForkedTask(final_q)
+    batch = offload.Batch([task], offload.Offloader())
+    batch.start()
+    try:
+        assert final_q._reader.poll(30), "the executor process sent nothing (its Display lock was held)"
+        message = final_q.get()
+        assert isinstance(message, DisplaySend) and message.method.lstrip("_") == "warning"
+        assert "from a thread of the executor process" in str(message.args)
+        assert task.done.wait(30) and task.exitcode == 0
+    finally:
+        batch.terminate()
