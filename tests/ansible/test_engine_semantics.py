@@ -97,6 +97,8 @@ def per_host(events: List[dict]) -> Dict[str, List[dict]]:
     hosts: Dict[str, List[dict]] = collections.defaultdict(list)
     for event in events:
         if event.get("host") and event["event"] not in POLL_EVENTS:
+            if event["event"] in TIMING_EVENTS and event.get("task") in POLLING_TASKS:
+                continue  # the job may be done at the first look, or not
             sequence = hosts[event["host"]]
             if event["event"] in TIMING_EVENTS and sequence and sequence[-1]["event"] == event["event"]:
                 continue
