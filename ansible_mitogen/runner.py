@@ -26,6 +26,7 @@ import importlib.machinery
 import io
 import json
 import linecache
+import locale
 import os
 import pickle
 import pwd
@@ -38,6 +39,8 @@ import sys
 import tempfile
 import time
 import traceback
+# signal.getsignal() without its conversion to enums (16 calls per task)
+from _signal import getsignal as _getsignal
 
 from ansible_mitogen import task_wire
 
@@ -301,7 +304,12 @@ class GlobalState(object):
                'SIGUSR1', 'SIGUSR2')
 
     def __init__(self):
-        self.environ = dict(os.environ)
+        # the bytes mapping under os.environ: copied and compared at C speed
+        # (a copy of os.environ itself decodes every key and value)
+        self.environ = dict(os.environ._data)
+        self.locale = locale.setlocale(locale.LC_ALL)
+        self.socket = sys.modules.get('socket')
+        self.socket_timeout = self.socket.getdefaulttimeout() if self.socket else None
         self.cwd = _safe_getcwd()
         self.argv = list(sys.argv)
         self.path = list(sys.path)
@@ -313,7 +321,7 @@ class GlobalState(object):
         for name in self.SIGNALS:
             signum = getattr(signal, name, None)
             if signum is not None:
-                self.handlers[signum] = signal.getsignal(signum)
+                self.handlers[signum] = _getsignal(signum)
 
     def restore(self):
         sys.stdin, sys.stdout, sys.stderr = self.stdio
@@ -330,9 +338,18 @@ class GlobalState(object):
             except OSError:
                 pass
         _replace_environ(self.environ)
+        if locale.setlocale(locale.LC_ALL) != self.locale:
+            # AnsibleModule sets the locale from the environment; a fresh
+            # interpreter (vanilla's) starts from the C locale again
+            try:
+                locale.setlocale(locale.LC_ALL, self.locale)
+            except locale.Error:
+                pass
+        if self.socket is not None and self.socket.getdefaulttimeout() != self.socket_timeout:
+            self.socket.setdefaulttimeout(self.socket_timeout)
         for signum, handler in self.handlers.items():
             try:
-                if signal.getsignal(signum) is not handler and handler is not None:
+                if _getsignal(signum) is not handler and handler is not None:
                     signal.signal(signum, handler)
             except (ValueError, OSError):
                 pass  # not the main thread: handlers could not have changed
@@ -349,13 +366,18 @@ def _safe_getcwd():
         return None
 
 
-def _replace_environ(env):
-    for key in list(os.environ):
-        if key not in env:
-            del os.environ[key]
-    for key, value in env.items():
-        if os.environ.get(key) != value:
-            os.environ[key] = value
+def _replace_environ(saved):
+    """Put os.environ (and the process environment) back to `saved`, a copy
+    of its bytes mapping; nothing to do in the usual case, unchanged."""
+    env = os.environ
+    current = env._data
+    if current == saved:
+        return
+    for key in [k for k in current if k not in saved]:
+        del env[env.decodekey(key)]
+    for key, value in saved.items():
+        if current.get(key) != value:
+            env[env.decodekey(key)] = env.decodevalue(value)
 
 
 class AtexitCollector(object):

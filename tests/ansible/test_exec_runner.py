@@ -202,6 +202,45 @@ def test_global_state_is_restored_between_runs():
                      'argv': [], 'term': True}
 
 
+def test_state_set_once_per_interpreter_does_not_leak_into_the_next_module():
+    """What a module changes in the persistent interpreter, the next one
+    does not see: it starts from the state a fresh interpreter (vanilla's)
+    has, although the snapshot is taken cheaply and restored only when
+    something changed."""
+    report = probe_module('''
+        import locale, signal, socket
+        print(json.dumps({'locale': locale.setlocale(locale.LC_ALL), 'leak': os.environ.get('LEAK'),
+                          'path': os.environ.get('PATH'), 'timeout': socket.getdefaulttimeout(),
+                          'cwd': os.getcwd(), 'argv': sys.argv[1:], 'syspath': '/leak' in sys.path,
+                          'pipe': signal.getsignal(signal.SIGPIPE) == signal.SIG_IGN}))
+    ''')
+    messy = probe_module('''
+        import locale, signal, socket
+        locale.setlocale(locale.LC_ALL, 'C.UTF-8')
+        locale.setlocale(locale.LC_NUMERIC, 'C.UTF-8')
+        os.environ['LEAK'] = 'x'
+        os.environ['PATH'] = '/leak'
+        socket.setdefaulttimeout(3)
+        os.chdir('/tmp')
+        sys.argv.append('--leak')
+        sys.path.append('/leak')
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        print(json.dumps({'locale': locale.setlocale(locale.LC_NUMERIC)}))
+    ''')
+    replies = in_fresh_interpreter([
+        ('eval', "__import__('signal').signal(__import__('signal').SIGPIPE, __import__('signal').SIG_IGN) and None"),
+        ('run', (python_spec(report),)),
+        ('run', (python_spec(messy),)),
+        ('run', (python_spec(report),)),
+        ('eval', "__import__('subprocess').run(['sh', '-c', 'echo ${LEAK:-none}'], capture_output=True).stdout"),
+    ])
+    fresh, changed, after = (json.loads(r['stdout']) for r in replies[1:4])
+    assert changed == {'locale': 'C.UTF-8'}
+    assert fresh['locale'] != 'C.UTF-8' and fresh['timeout'] is None and fresh['pipe']
+    assert after == fresh
+    assert replies[4] == b'none\n'  # the process environment, not only os.environ
+
+
 def test_atexit_handlers_of_a_module_run_after_it(tmp_path):
     marker = tmp_path / 'cleaned'
     bundle = probe_module('''
