@@ -450,11 +450,12 @@ class ActionModuleMixin(object):
         self._mitogen_chain()  # connected now: which bundles the interpreter has is known
         conn = self._connection
         known = conn.known_bundles
-        if plan.payload is not None and plan.payload.bundle_id not in known:
+        bundle_id = plan.bundle_id
+        if plan.payload is not None and bundle_id not in known:
             # new to the interpreter: the code goes with the call
-            known.add(plan.payload.bundle_id)
+            known.add(bundle_id)
             binding, context = conn.get_binding(), conn.context
-            spec = dict(spec, **plan.code(lambda digests: binding.claim_code(context, plan.payload.bundle_id, digests)))
+            spec = dict(spec, **plan.code(lambda digests: binding.claim_code(context, bundle_id, digests)))
             packed = None
             if not isinstance(self._mitogen_chain(), SourceRelayChain):  # that one relays the SOURCES
                 packed = module_finder.packed_code(spec[task_wire.MANIFEST], spec[task_wire.SOURCES])

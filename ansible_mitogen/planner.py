@@ -32,6 +32,8 @@ class Plan(object):
         self.kind = kind
         self._spec = spec
         self.payload = payload
+        # the payload's digest, computed once (a sha1 of the whole zip)
+        self.bundle_id: Optional[str] = spec.get('bundle')
         self._bundle: Optional[module_finder.ModuleBundle] = None
         self.profile = profile
         self.interpreter = interpreter
