@@ -117,8 +117,9 @@ def test_child_fds_are_minimal(router):
 
 
 MASTER_SCRIPT = textwrap.dedent('''
-    import os, sys, time
+    import faulthandler, os, signal, sys, time
     sys.path.insert(0, %(root)r)
+    faulthandler.register(signal.SIGUSR1)  # the test asks for the stacks of a master that does not end
     import mitogen.master
     from tests.mitogen import funcs
     router = mitogen.master.Router()
@@ -133,18 +134,26 @@ MASTER_SCRIPT = textwrap.dedent('''
 def test_signal_on_master_tears_down_tree(sig):
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     proc = subprocess.Popen([sys.executable, '-c', MASTER_SCRIPT % {'root': root}], stdout=subprocess.PIPE,
-                            cwd='/')
+                            stderr=subprocess.PIPE, cwd='/')
     try:
         line = proc.stdout.readline()
         a_pid, b_pid = map(int, line.split())
         assert _alive(a_pid) and _alive(b_pid)
         proc.send_signal(sig)
-        proc.wait(10)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGUSR1)
+            time.sleep(1)
+            proc.kill()
+            pytest.fail('master still running 10 s after %s; its stderr:\n%s'
+                        % (sig.name, proc.communicate()[1].decode(errors='replace')))
         assert _wait_dead(a_pid) and _wait_dead(b_pid)
     finally:
         proc.kill()
         proc.wait()
         proc.stdout.close()
+        proc.stderr.close()
 
 
 def test_connect_with_fd_numbers_above_1024(router):
