@@ -38,7 +38,7 @@ from typing import Any, Optional
 from ansible.errors import AnsibleError
 
 from ansible_mitogen import plugin_warmup
-from ansible_mitogen.engine import offload, worker
+from ansible_mitogen.engine import ast_lock, offload, worker
 from ansible_mitogen.engine.state_lock import STATE
 
 #: StrategyBase methods that change what executors read.
@@ -140,6 +140,7 @@ def install() -> None:
     StrategyBase._execute_meta = _marked(_changing(StrategyBase._execute_meta))
     worker.ExecutorWorker.finish = _changing(worker.ExecutorWorker.finish)
     free.time = FREE_LOOP
+    ast_lock.install()
 
 
 def _marked(func: Any) -> Any:

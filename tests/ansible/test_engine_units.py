@@ -124,3 +124,19 @@ def test_an_executor_process_displays_through_the_result_queue():
         assert task.done.wait(30) and task.exitcode == 0
     finally:
         batch.terminate()
+
+
+def test_ast_parse_is_serialised_once_the_hooks_are_installed():
+    # CPython's tree-building depth check is shared by threads (see ast_lock)
+    import ast
+
+    from ansible_mitogen.engine import ast_lock, strategy_hooks
+
+    strategy_hooks.install()
+    assert getattr(ast.parse, ast_lock._MARK, False)
+    wrapped = ast.parse
+    ast_lock.install()
+    assert ast.parse is wrapped  # once per process
+    assert ast.literal_eval("{'a': [1, (2, 3)]}") == {'a': [1, (2, 3)]}
+    with ast_lock._LOCK:  # re-entrant: a finalizer of the parsing thread may parse
+        assert isinstance(ast.parse('x = 1'), ast.Module)
