@@ -12,7 +12,7 @@ ansible-core's templating), so parsing is serialised here.  The lock is
 re-entrant: a finalizer of the same thread may parse again.
 """
 import ast
-import functools
+import builtins
 import threading
 from typing import Any
 
@@ -20,16 +20,18 @@ _LOCK = threading.RLock()
 _MARK = '_mitogen_serialised'
 
 
+def _compile_serialised(*args: Any, **kwargs: Any) -> Any:
+    with _LOCK:
+        return builtins.compile(*args, **kwargs)
+
+
 def install() -> None:
-    """Replace ``ast.parse`` by a serialised one (once per process)."""
-    if getattr(ast.parse, _MARK, False):
+    """Serialise every ``ast.parse`` (once per process).
+
+    ``ast.parse`` looks ``compile`` up in the ast module's globals first:
+    a serialised one there covers every caller, also those that bound the
+    function early (``from ast import parse`` in jinja2.nativetypes)."""
+    if getattr(ast, _MARK, False):
         return
-    original = ast.parse
-
-    @functools.wraps(original)
-    def parse(*args: Any, **kwargs: Any) -> Any:
-        with _LOCK:
-            return original(*args, **kwargs)
-
-    setattr(parse, _MARK, True)
-    ast.parse = parse
+    ast.compile = _compile_serialised
+    setattr(ast, _MARK, True)
