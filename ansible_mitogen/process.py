@@ -20,6 +20,7 @@ down, which disconnects every target.
 import atexit
 import logging
 import os
+import select
 import signal
 import sys
 import tempfile
@@ -248,7 +249,22 @@ def _reap(pid: int, deadline: float) -> None:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
             return
-        time.sleep(0.05)
+        _wait_exit(pid, min(0.05, max(0.0, deadline - time.monotonic())))
+
+
+def _wait_exit(pid: int, timeout: float) -> None:
+    """Sleep until `pid` exits or `timeout` passes.  A pidfd wakes us the
+    moment it exits: a multiplexer ends a few ms after its death pipe
+    closes, and a fixed 50 ms nap added that much to every run's end."""
+    try:
+        fd = os.pidfd_open(pid)
+    except (AttributeError, OSError):  # no pidfd (Linux < 5.3, not Linux)
+        time.sleep(timeout)
+        return
+    try:
+        select.select([fd], [], [], timeout)
+    finally:
+        os.close(fd)
 
 
 def client(host: str) -> Tuple[Any, Any]:
