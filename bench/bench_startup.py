@@ -95,8 +95,11 @@ def main() -> int:
                                       " ".join("%.1f" % x for x in row["load_after"])), flush=True)
         results.append(row)
     out = os.path.join(REPO, "bench", "results", "startup-%s.json" % time.strftime("%Y%m%d-%H%M%S"))
+    import ansible.release
+
     with open(out, "w") as fp:
-        json.dump({"results": results, "cpus": os.cpu_count()}, fp, indent=1)
+        json.dump({"results": results, "cpus": os.cpu_count(), "ansible_core": ansible.release.__version__,
+                   "controller_python": "%d.%d.%d" % sys.version_info[:3]}, fp, indent=1)
     print("wrote", out)
     return 0
 
