@@ -10,19 +10,24 @@ live for the whole run.
 
 Task workers (forked by Ansible from the strategy process, so they inherit
 the socket paths) call `client(host)` to get a `(router, parent_context)`
-pair connected to the host's multiplexer.
+pair connected to the host's multiplexer; the first one for a multiplexer
+waits until it serves (start() does not wait, see there).
 
 No orphans: each multiplexer watches a pipe whose write end only the
 controller tree holds; when the controller exits for any reason (normal end,
 Ctrl+C, kill) the pipe reaches EOF and the multiplexer shuts its router
 down, which disconnects every target.
 """
+import array
 import atexit
+import fcntl
 import logging
 import os
+import select
 import signal
 import sys
 import tempfile
+import termios
 import threading
 import time
 import zlib
@@ -43,6 +48,7 @@ class Multiplexer:
         self.pid = pid
         self.death_pipe = death_pipe  # write end; closing it ends the child
         self.ready_fd = ready_fd  # read end; the child writes b"1" once serving
+        self.ready = False  # seen serving (forked processes inherit the answer)
 
 
 _multiplexers: List[Multiplexer] = []
@@ -111,8 +117,9 @@ def start(forks: int = 5, count: Optional[int] = None) -> None:
     size = pool_size(forks)
     for index in range(count or cpu_count()):
         _multiplexers.append(_fork_one(index, size))
-    for mux in _multiplexers:
-        _wait_ready(mux)
+    # Not waited for here: the first client() of each multiplexer waits, so
+    # its start overlaps the play's start, and a play that never connects
+    # (debug, set_fact, an empty play) never waits at all.
     atexit.register(stop)
 
 
@@ -141,12 +148,19 @@ def _fork_one(index: int, size: int) -> Multiplexer:
 
 
 def _wait_ready(mux: Multiplexer) -> None:
-    try:
-        data = os.read(mux.ready_fd, 1)
-    finally:
-        os.close(mux.ready_fd)
-    if data != b"1":
+    """Block until `mux` serves its socket; raise if it died first.
+
+    The byte is never read: any process of the tree (the strategy process,
+    a worker or executor process forked from it) may ask, so each looks at
+    the pipe without consuming it (FIONREAD: bytes waiting)."""
+    if mux.ready:
+        return
+    select.select([mux.ready_fd], [], [])  # the byte, or EOF if the child died
+    waiting = array.array("i", [0])
+    fcntl.ioctl(mux.ready_fd, termios.FIONREAD, waiting)
+    if not waiting[0]:
         raise RuntimeError("ansible_mitogen multiplexer %d (pid %d) failed to start" % (mux.index, mux.pid))
+    mux.ready = True
 
 
 def _multiplexer_main(index: int, path: str, size: int, death_fd: int, ready_fd: int) -> None:
@@ -220,6 +234,8 @@ def stop() -> None:
     deadline = time.monotonic() + STOP_GRACE
     for mux in _multiplexers:
         _reap(mux.pid, deadline)
+        # Only now: a multiplexer still starting writes its byte here.
+        os.close(mux.ready_fd)
     del _multiplexers[:]
     if _socket_dir and os.path.isdir(_socket_dir):
         for name in os.listdir(_socket_dir):
@@ -248,7 +264,22 @@ def _reap(pid: int, deadline: float) -> None:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
             return
-        time.sleep(0.05)
+        _wait_exit(pid, min(0.05, max(0.0, deadline - time.monotonic())))
+
+
+def _wait_exit(pid: int, timeout: float) -> None:
+    """Sleep until `pid` exits or `timeout` passes.  A pidfd wakes us the
+    moment it exits: a multiplexer ends a few ms after its death pipe
+    closes, and a fixed 50 ms nap added that much to every run's end."""
+    try:
+        fd = os.pidfd_open(pid)
+    except (AttributeError, OSError):  # no pidfd (Linux < 5.3, not Linux)
+        time.sleep(timeout)
+        return
+    try:
+        select.select([fd], [], [], timeout)
+    finally:
+        os.close(fd)
 
 
 def client(host: str) -> Tuple[Any, Any]:
@@ -256,13 +287,15 @@ def client(host: str) -> Tuple[Any, Any]:
     global _client
     if not _multiplexers:
         raise RuntimeError("ansible_mitogen multiplexers are not running; is the strategy active?")
-    path = _multiplexers[index_for(host)].path
+    mux = _multiplexers[index_for(host)]
+    path = mux.path
     with _client_lock:
         if _client is None or _client[0] != os.getpid():
             # A forked worker must not reuse its parent's broker or sockets.
             _client = (os.getpid(), {})
         conns = _client[1]
         if path not in conns:
+            _wait_ready(mux)
             conns[path] = _connect_unix(path)
         return conns[path]
 

@@ -4,7 +4,8 @@ Runs on the controller against test-bed containers.  For each setup (1
 target, 1 target with 9 ms added each way, 20 targets, 100 targets) and
 scenario (100 `command: /bin/true` tasks, one task looping 100 times, 20
 copy + 20 template; 10 commands on 100 targets; one command on a fresh
-host: `first_task`) it runs ansible-playbook under both strategies and records wall
+host: `first_task`; 100 `debug` tasks; a play without tasks: `empty`, the
+start-up alone) it runs ansible-playbook under both strategies and records wall
 time, controller CPU (user+sys of the process tree), peak controller memory
 (PSS summed over the process tree, sampled), bytes on the wire and bytes up
 (counted by the test bed's relay, which every ssh connection goes through)
@@ -96,6 +97,11 @@ SCENARIOS = {
     - debug: msg=x
       loop: "{{ range(100) | list }}"
 """,
+    "empty": """
+- hosts: all
+  gather_facts: false
+  tasks: []
+""",
     "debug100": """
 - hosts: all
   gather_facts: false
@@ -104,7 +110,7 @@ SCENARIOS = {
 """.replace("{tasks}", "\n".join("    - debug: msg=x" for _ in range(100))),
 }
 # Per host: task runs (loop items count once each), for controller CPU per host-task.
-HOST_TASKS = {"first_task": 1, "command100": 100, "command10": 10, "loop100": 100, "copy_template": 41, "debug100": 100,
+HOST_TASKS = {"empty": 0, "first_task": 1, "command100": 100, "command10": 10, "loop100": 100, "copy_template": 41, "debug100": 100,
               "debugloop100": 100}
 TEMPLATE = "host {{ inventory_hostname }} item {{ item }}\n{% for i in range(20) %}line {{ i }}\n{% endfor %}"
 
@@ -295,10 +301,15 @@ def best(runs: List[Dict[str, float]]) -> Dict[str, float]:
 def measure_row(row: Dict, playbook: str, inventory: str, forks: int, stats_dir: str, repeat: int) -> Dict:
     """Fill `row` with both engines' best run and the ratios; prints one line."""
     label = "%s/%s" % (row["setup"], row["scenario"])
+    runs: Dict[str, List[Dict[str, float]]] = {engine.label: [] for engine in ENGINES}
     try:
+        # Engines alternate within each repeat: on a shared machine, the load
+        # then weighs on each about equally.
+        for _ in range(repeat):
+            for engine in ENGINES:
+                runs[engine.label].append(run_once(playbook, inventory, engine, forks, stats_dir))
         for engine in ENGINES:
-            row[engine.label] = best([run_once(playbook, inventory, engine, forks, stats_dir)
-                                      for _ in range(repeat)])
+            row[engine.label] = best(runs[engine.label])
     except RuntimeError as exc:
         row["error"] = str(exc)
         print("%-20s FAILED: %s" % (label, exc), flush=True)
@@ -309,14 +320,17 @@ def measure_row(row: Dict, playbook: str, inventory: str, forks: int, stats_dir:
     row["wire_ratio"] = round(van["wire_bytes"] / max(mit["wire_bytes"], 1), 2)
     host_tasks = row["targets"] * HOST_TASKS[row["scenario"]]
     for engine in ENGINES:
-        row[engine.label]["cpu_ms_per_host_task"] = round(row[engine.label]["cpu_s"] * 1000 / host_tasks, 2)
+        if host_tasks:  # the empty play is start-up alone
+            row[engine.label]["cpu_ms_per_host_task"] = round(row[engine.label]["cpu_s"] * 1000 / host_tasks, 2)
     print("%-20s vanilla %7.2fs %6.2fcpu %6.0fMB %9dB | mitogen %7.2fs %6.2fcpu %6.0fMB %9dB"
           " | x%.2f wall, x%.2f cpu, x%.2f wire" % (
               label, van["wall_s"], van["cpu_s"], van["peak_pss_mb"], van["wire_bytes"],
               mit["wall_s"], mit["cpu_s"], mit["peak_pss_mb"], mit["wire_bytes"],
               row["speedup"], row["cpu_ratio"], row["wire_ratio"]), flush=True)
-    print("%-20s controller CPU per host-task: %s" % ("", ", ".join(
-        "%s %.2f ms" % (engine.label, row[engine.label]["cpu_ms_per_host_task"]) for engine in ENGINES)), flush=True)
+    if host_tasks:
+        print("%-20s controller CPU per host-task: %s" % ("", ", ".join(
+            "%s %.2f ms" % (engine.label, row[engine.label]["cpu_ms_per_host_task"]) for engine in ENGINES)),
+            flush=True)
     for key, title in (("vars_plugin", "vars plugin"), ("peer", "public Mitogen")):
         if key in row:
             other = row[key]

@@ -26,6 +26,7 @@ What makes threads behave like forked workers:
 """
 import functools
 import os
+import sys
 import threading
 import time
 from typing import Any
@@ -117,6 +118,8 @@ def _release_around_result_queue() -> None:
 def _release_around_manager_calls() -> None:
     # ansible-core 2.21's workers change the inventory through an RPC that
     # the strategy thread serves: an executor must not hold the lock then.
-    from multiprocessing import managers
-
-    _release_around(managers.BaseProxy, "_callmethod")
+    # Its task queue manager imports multiprocessing.managers before any
+    # strategy loads; cores that do not (2.19) are spared the ~5 ms import.
+    managers = sys.modules.get("multiprocessing.managers")
+    if managers is not None:
+        _release_around(managers.BaseProxy, "_callmethod")
