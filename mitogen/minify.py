@@ -6,8 +6,10 @@ bootstrap (``minimize_source``); the import forwarder and ansible_mitogen's
 module bundles blank docstrings and comments of the sources they send
 (``blank_source``, line numbers kept so tracebacks point at the same lines),
 through a cache (``blanked``) so that only the first run on a controller pays
-for tokenizing (and ansible_mitogen's compression of a bundle).  Output must stay runnable on Python 3.8, so only syntax
-present in the input is emitted.
+for tokenizing (and ansible_mitogen's compression of a bundle); the disk
+cache is pruned (``prune``) at most once per process and per PRUNE_EVERY.
+Output must stay runnable on Python 3.8, so only syntax present in the
+input is emitted.
 """
 import ast
 import fcntl
@@ -17,6 +19,7 @@ import os
 import re
 import tempfile
 import threading
+import time
 import tokenize
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -217,6 +220,18 @@ _BLANK = "''"
 BLANK_VERSION = b'5'
 _memory: Dict[str, bytes] = {}
 _memory_lock = threading.Lock()
+#: Disk entries unused this long are removed; beyond MAX_BYTES in all, the
+#: least recently used go first.  An entry's mtime is its last use (bumped
+#: on a hit at most once per TOUCH_EVERY, so a hit rarely writes).
+MAX_AGE = 30 * 86400
+MAX_BYTES = 64 << 20
+TOUCH_EVERY = 86400
+#: How often a controller walks the cache (stamp file PRUNE_STAMP).
+PRUNE_EVERY = 86400
+PRUNE_STAMP = '.pruned'
+#: Temp files of a write and lock files older than this are leftovers.
+LEFTOVER_AGE = 3600
+_prune_checked = False
 
 
 def cache_dir() -> Optional[str]:
@@ -257,6 +272,7 @@ def cached(kind: bytes, data: bytes, compute: Callable[[bytes], bytes]) -> bytes
                 out = compute(data)
                 if path is not None:
                     _store(path, out)
+                    maybe_prune(directory)
         finally:
             if lock is not None:
                 os.close(lock)
@@ -268,9 +284,16 @@ def cached(kind: bytes, data: bytes, compute: Callable[[bytes], bytes]) -> bytes
 def _load(path: str) -> Optional[bytes]:
     try:
         with open(path, 'rb') as fp:
-            return fp.read()
+            data = fp.read()
+            used = os.fstat(fp.fileno()).st_mtime
     except OSError:
         return None
+    if time.time() - used > TOUCH_EVERY:
+        try:
+            os.utime(path)  # still in use: not pruned for its age
+        except OSError:
+            pass
+    return data
 
 
 def _lock(path: str) -> Optional[int]:
@@ -301,3 +324,88 @@ def _store(path: str, data: bytes) -> None:
             raise
     except OSError:
         pass  # a read-only or full disk only costs the next run the CPU
+
+
+def maybe_prune(directory: str) -> None:
+    """``prune(directory)`` if no process did it for PRUNE_EVERY.
+
+    Checked once per process, on its first store (a run that only hits
+    adds nothing); one process at a time walks, the others go on."""
+    global _prune_checked
+    if _prune_checked:
+        return
+    _prune_checked = True
+    stamp = os.path.join(directory, PRUNE_STAMP)
+    try:
+        if time.time() - os.stat(stamp).st_mtime < PRUNE_EVERY:
+            return
+    except OSError:
+        pass
+    try:
+        fd = os.open(stamp, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        prune(directory)
+        os.utime(fd)
+    except OSError:
+        pass  # another process prunes, or the disk refuses: the next run tries
+    finally:
+        os.close(fd)
+
+
+def prune(directory: str, now: Optional[float] = None) -> None:
+    """Remove entries unused for MAX_AGE, then the least recently used
+    until all take at most MAX_BYTES, and leftovers of crashed writers.
+
+    Safe beside running processes: a reader that loses an entry computes it
+    again, a writer renames its new file in after the unlink; a lock file
+    is removed only without its entry and when old (at worst two processes
+    then compute the same entry once each)."""
+    now = time.time() if now is None else now
+    entries = []  # (mtime, size, path)
+    locks = []
+    for sub in _listdir(directory):
+        subdir = os.path.join(directory, sub)
+        if len(sub) != 2 or not os.path.isdir(subdir):
+            continue
+        for name in _listdir(subdir):
+            path = os.path.join(subdir, name)
+            try:
+                st = os.lstat(path)
+            except OSError:
+                continue
+            if name.endswith('.lock'):
+                locks.append((st.st_mtime, path))
+            elif name.startswith('.tmp-'):
+                if now - st.st_mtime > LEFTOVER_AGE:
+                    _unlink(path)
+            else:
+                entries.append((st.st_mtime, st.st_size, path))
+    entries.sort(reverse=True)  # most recently used first
+    total = 0
+    kept = set()
+    for mtime, size, path in entries:
+        total += size
+        if now - mtime > MAX_AGE or total > MAX_BYTES:
+            _unlink(path)
+        else:
+            kept.add(path)
+    for mtime, path in locks:
+        if path[:-len('.lock')] not in kept and now - mtime > LEFTOVER_AGE:
+            _unlink(path)
+
+
+def _listdir(path: str) -> List[str]:
+    try:
+        return os.listdir(path)
+    except OSError:
+        return []
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass

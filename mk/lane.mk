@@ -3,6 +3,8 @@
 # `make test` beside the default suite; `make test-lane` alone.  .ci/lane
 # finds the Python (pyenv, /usr/bin, /usr/local/bin) or runs the
 # controller in a Debian 13 container.  On 2 cores: ~18-21 min alone.
+# PYTEST_ARGS reaches .ci/lane in the environment (make exports command
+# line variables); the lane splits it by the shell's quoting rules.
 LANE_CORE ?= 2.21
 LANE_PYTHON ?= 3.13
 LANE_TESTS ?= tests/ansible tests/collection

@@ -6,11 +6,14 @@ ansible_mitogen.engine or ansible_mitogen.context_cache the way the
 strategy process does, and asserts what a run would see.
 """
 import errno
+import subprocess
+import sys
 import threading
 import time
 
 from ansible_mitogen.context_cache import ContextCache
-from ansible_mitogen.engine import offload
+from ansible_mitogen.engine import ast_lock, offload
+from tests.ansible import harness
 from tests.ansible.test_faults_units import router  # noqa: F401, F811 (the fixture)
 
 STACK = [{"method": "local", "kwargs": {"python_path": ["python3"]}}]
@@ -126,16 +129,32 @@ def test_an_executor_process_displays_through_the_result_queue():
         batch.terminate()
 
 
-def test_ast_parse_is_serialised_once_the_hooks_are_installed():
-    # CPython's tree-building depth check is shared by threads (see ast_lock)
+def _ast_stress(*args: str) -> str:
+    proc = subprocess.run([sys.executable, "-m", "tests.ansible.ast_stress"] + list(args), cwd=harness.REPO_ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+def test_ast_parse_is_serialised_once_the_hooks_are_installed_where_needed():
+    # CPython 3.11's tree-building depth check is shared by threads (see ast_lock)
     import ast
 
-    from ansible_mitogen.engine import ast_lock, strategy_hooks
+    from ansible_mitogen.engine import strategy_hooks
 
     strategy_hooks.install()
-    assert getattr(ast, ast_lock._MARK, False)
-    assert ast.compile is ast_lock._compile_serialised  # what ast.parse calls, however it was imported
+    assert getattr(ast, ast_lock._MARK, False) == ast_lock.DEFECTIVE
+    if ast_lock.DEFECTIVE:
+        assert ast.compile is ast_lock._compile_serialised  # what ast.parse calls, however it was imported
     ast_lock.install()
     assert ast.literal_eval("{'a': [1, (2, 3)]}") == {'a': [1, (2, 3)]}
     with ast_lock._LOCK:  # re-entrant: a finalizer of the parsing thread may parse
         assert isinstance(ast.parse('x = 1'), ast.Module)
+
+
+def test_threads_parse_without_a_depth_mismatch_once_installed():
+    # The stress fails within a second where the defect is; the lock must
+    # hide it there, and interpreters without the lock must not have it.
+    assert _ast_stress("3", "--install") == "clean"
+    if ast_lock.DEFECTIVE:  # the stress is one that finds the defect
+        assert _ast_stress("3").startswith("defect AST constructor recursion depth mismatch")

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 import traceback
 
 import pytest
@@ -157,7 +158,8 @@ def test_cache_survives_the_process(tmp_path, monkeypatch):
     mitogen.minify._memory.clear()  # as in the next run's process
     assert mitogen.minify.cached(b'test', b'abc', compute) == b'ABC'
     assert calls == [b'abc']
-    stored = [os.path.join(d, f) for d, _, files in os.walk(tmp_path) for f in files if not f.endswith('.lock')]
+    stored = [os.path.join(d, f) for d, _, files in os.walk(tmp_path) for f in files
+              if not f.endswith('.lock') and f != mitogen.minify.PRUNE_STAMP]
     assert len(stored) == 1 and open(stored[0], 'rb').read() == b'ABC'
     assert not [f for _, _, files in os.walk(tmp_path) for f in files if f.startswith('.tmp-')]
 
@@ -169,6 +171,82 @@ def test_cache_off_or_unwritable(tmp_path, monkeypatch):
     blocked.write_text('')
     monkeypatch.setenv('MITOGEN_MINIFY_CACHE', str(blocked / 'below-a-file'))
     assert mitogen.minify.cached(b'test-blocked', b'y', lambda d: d * 2) == b'yy'
+
+
+def _entry(directory, name, age, size=10):
+    sub = directory / name[:2]
+    sub.mkdir(exist_ok=True)
+    path = sub / name
+    path.write_bytes(b'x' * size)
+    when = time.time() - age
+    os.utime(path, (when, when))
+    return path
+
+
+@pytest.fixture
+def prune_once(monkeypatch):
+    """As in a new process: the prune not yet checked, nothing in memory."""
+    monkeypatch.setattr(mitogen.minify, '_prune_checked', False)
+    mitogen.minify._memory.clear()
+
+
+def test_cache_pruned_by_age_and_size_once_per_process(tmp_path, monkeypatch, prune_once):
+    monkeypatch.setenv('MITOGEN_MINIFY_CACHE', str(tmp_path))
+    day = 86400
+    stale = _entry(tmp_path, 'aa' + '0' * 38, 40 * day)
+    stale_lock = tmp_path / 'aa' / (stale.name + '.lock')
+    stale_lock.write_text('')
+    os.utime(stale_lock, (time.time() - 2 * day,) * 2)
+    (tmp_path / 'ab').mkdir()
+    torn = tmp_path / 'ab' / '.tmp-crashed'
+    torn.write_bytes(b'half')
+    os.utime(torn, (time.time() - 2 * day,) * 2)
+    writing = tmp_path / 'ab' / '.tmp-writing'  # another process's write in progress
+    writing.write_bytes(b'')
+    monkeypatch.setattr(mitogen.minify, 'MAX_BYTES', 25)
+    recent, older, oldest = (_entry(tmp_path, 'b%d' % i + '2' * 38, age * day) for i, age in enumerate((1, 2, 3)))
+
+    assert mitogen.minify.cached(b'test-prune', b'new', lambda d: d * 2) == b'newnew'  # a store: prunes
+    assert not stale.exists() and not stale_lock.exists() and not torn.exists()
+    assert writing.exists()
+    # the 6 bytes just stored and `recent` fit in 25 bytes; the least recently used go
+    assert recent.exists() and not older.exists() and not oldest.exists()
+    assert (tmp_path / mitogen.minify.PRUNE_STAMP).exists()
+
+    again = _entry(tmp_path, 'cc' + '3' * 38, 40 * day)
+    mitogen.minify.cached(b'test-prune', b'other', lambda d: d)
+    assert again.exists()  # once per process
+
+
+def test_cache_prune_skipped_when_recent_or_busy(tmp_path, monkeypatch, prune_once):
+    import fcntl
+
+    monkeypatch.setenv('MITOGEN_MINIFY_CACHE', str(tmp_path))
+    stale = _entry(tmp_path, 'dd' + '4' * 38, 40 * 86400)
+    stamp = tmp_path / mitogen.minify.PRUNE_STAMP
+    stamp.write_text('')  # another process pruned just now
+    mitogen.minify.cached(b'test-prune', b'a', lambda d: d)
+    assert stale.exists()
+
+    monkeypatch.setattr(mitogen.minify, '_prune_checked', False)
+    os.utime(stamp, (time.time() - 2 * 86400,) * 2)
+    with open(stamp) as held:  # another process is pruning
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        mitogen.minify.cached(b'test-prune', b'b', lambda d: d)
+    assert stale.exists()
+
+
+def test_cache_hit_keeps_an_entry_in_use(tmp_path, monkeypatch, prune_once):
+    monkeypatch.setenv('MITOGEN_MINIFY_CACHE', str(tmp_path))
+    assert mitogen.minify.cached(b'test-use', b'abc', bytes.upper) == b'ABC'
+    [stored] = [p for p in tmp_path.glob('*/*') if not p.name.endswith('.lock')]
+    old = time.time() - 40 * 86400
+    os.utime(stored, (old, old))
+    mitogen.minify._memory.clear()
+    assert mitogen.minify.cached(b'test-use', b'abc', lambda d: b'recomputed') == b'ABC'
+    assert time.time() - stored.stat().st_mtime < 60
+    mitogen.minify.prune(str(tmp_path))
+    assert stored.exists()
 
 
 def test_forwarded_minified_module_raises_from_its_line(router, tmp_path):
