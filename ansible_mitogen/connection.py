@@ -224,12 +224,7 @@ class Connection(ConnectionBase):
         return (self._raw_var("ansible_facts") or {}).get(name)
 
     def _become_option(self, name: str) -> Any:
-        if self.become is None:
-            return None
-        try:
-            return self.become.get_option(name)
-        except KeyError:
-            return None
+        return transport_config.become_option(self.become, name)
 
     def _option(self, name: str) -> Any:
         try:

@@ -178,6 +178,16 @@ def mask_secrets(stack: List[Hop]) -> List[Hop]:
     return out
 
 
+def become_option(become: Any, name: str) -> Any:
+    """Option `name` of become plugin `become` (None without one, or unknown)."""
+    if become is None:
+        return None
+    try:
+        return become.get_option(name)
+    except KeyError:
+        return None
+
+
 class Settings:
     """What one connection needs to know, gathered from Ansible's sources.
 
@@ -205,12 +215,7 @@ class Settings:
         self.fact = fact or (lambda name: (self.var("ansible_facts") or {}).get(name))
 
     def _become_option(self, name: str) -> Any:
-        if self.become is None:
-            return None
-        try:
-            return self.become.get_option(name)
-        except KeyError:
-            return None
+        return become_option(self.become, name)
 
     # --- target interpreter ---------------------------------------------
 
