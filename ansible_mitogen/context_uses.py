@@ -8,9 +8,10 @@ multiplexer's broker and a service thread, whose only reader is the
 interpreter cap's choice of an idle context to shut down.  A task's `put`
 is held back here for HOLD seconds instead; if the next task on that
 context starts meanwhile (the usual case: the host's next task), the two
-cancel out and neither is sent.  Held puts are sent by a thread when they
-expire, so the multiplexer sees a context as idle at most HOLD seconds
-after its last task, and the counts it keeps are the same once they are.
+cancel out and neither is sent.  Held puts are sent by a thread once they
+expire (it looks every HOLD seconds), so the multiplexer sees a context as
+idle at most 2 x HOLD seconds after its last task, and the counts it keeps
+are the same once they are.
 
 Only the strategy process holds puts back: it lives as long as the
 multiplexers, while executor processes and forked workers exit after their
@@ -43,16 +44,17 @@ class HeldPuts:
         #: key -> [multiplexer context, task context, count, deadline]
         self._held: Dict[_Key, List[Any]] = {}
         self._thread: Any = None
-        #: When the flusher thread wakes next (it need not be woken sooner
-        #: for a put that expires later: one wake-up per HOLD at most).
-        self._wakes_at = 0.0
+        #: The flusher thread looks every HOLD seconds while puts come in,
+        #: and sleeps until woken once a look found none held nor new.
+        self._new = False
+        self._sleeping = False
 
     def reset(self) -> None:
         """Empty, as in a forked child (its parent sends what it held)."""
         self._cond = threading.Condition(threading.Lock())
         self._held = {}
         self._thread = None
-        self._wakes_at = 0.0
+        self._new = self._sleeping = False
 
     def acquire(self, parent: Any, context: Any) -> None:
         """A task starts on `context`: takes over a held put, else tells the multiplexer."""
@@ -74,11 +76,12 @@ class HeldPuts:
             item = self._held.setdefault(_key(parent, context), [parent, context, 0, 0.0])
             item[2] += 1
             item[3] = time.monotonic() + HOLD
+            self._new = True
             if self._thread is None:
                 self._thread = threading.Thread(target=self._flush_loop, name="ansible_mitogen.held-puts",
                                                 daemon=True)
                 self._thread.start()
-            elif item[3] < self._wakes_at:
+            elif self._sleeping:
                 self._cond.notify()
 
     def flush(self) -> None:
@@ -98,8 +101,15 @@ class HeldPuts:
                 due = [key for key, item in self._held.items() if item[3] <= now]
                 items = [self._held.pop(key) for key in due]
                 if not items:
-                    self._wakes_at = min((item[3] for item in self._held.values()), default=now + 3600)
-                    cond.wait(self._wakes_at - now)
+                    # Never woken by a put while it ticks: a wake-up per task
+                    # would cost about what holding the put back saves.
+                    if self._held or self._new:
+                        self._new = False
+                        cond.wait(HOLD)
+                    else:
+                        self._sleeping = True
+                        cond.wait()
+                        self._sleeping = False
             _send_puts(items)
 
 
