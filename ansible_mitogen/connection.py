@@ -2,7 +2,8 @@
 
 Runs in task workers (and in the strategy process for `meta:
 reset_connection`).  `_connect()` builds the hop stack from Ansible's
-settings (transport_config; mitogen_via hosts first, recursively), asks
+settings (transport_config; mitogen_via hosts first, recursively; reused
+while every setting it read reads the same, stack_memo), asks
 the multiplexer of the host -- or of the first host of its mitogen_via
 chain -- for the matching contexts over the multiplexer's UNIX socket, and
 keeps them for the task.  Become (sudo/su/doas) is one more hop: commands

@@ -7,7 +7,8 @@ multiplexer's ContextService for the contexts of its hop stack
 thread lives for the whole run, so the first answer for a stack is kept
 here and later tasks skip that round trip to the multiplexer.  They still
 tell the multiplexer of each use (`ContextService.acquire`, sent without
-waiting), so its reference counts and idle reaping see what they saw before.
+waiting, or taking over the previous task's held-back `put`: context_uses),
+so its reference counts and idle reaping see what they saw before.
 
 An answer is dropped when one of its contexts disconnects (the router hears
 of it from the multiplexer: the target died, the interpreter cap reaped it,
