@@ -2,7 +2,8 @@
 
 Runs in task workers (and in the strategy process for `meta:
 reset_connection`).  `_connect()` builds the hop stack from Ansible's
-settings (transport_config; mitogen_via hosts first, recursively), asks
+settings (transport_config; mitogen_via hosts first, recursively; reused
+while every setting it read reads the same, stack_memo), asks
 the multiplexer of the host -- or of the first host of its mitogen_via
 chain -- for the matching contexts over the multiplexer's UNIX socket, and
 keeps them for the task.  Become (sudo/su/doas) is one more hop: commands
@@ -26,7 +27,7 @@ from ansible.errors import AnsibleConnectionFailure, AnsibleError
 from ansible.plugins.connection import ConnectionBase
 from ansible.utils.display import Display
 
-from ansible_mitogen import connection_types, context_cache, loaders, process, transport_config
+from ansible_mitogen import connection_types, context_cache, context_uses, loaders, process, stack_memo, transport_config
 from ansible_mitogen.transport_config import Hop
 
 display = Display()
@@ -125,19 +126,18 @@ class Binding:
             self.parent.router.del_handler(recv.handle)
 
     def get_context(self, stack: List[Hop], init_kwargs: Dict[str, Any]) -> Dict[str, Any]:
+        context_uses.USES.flush()
         return self.call(CONTEXT_SERVICE, "get", stack=stack, init_kwargs=init_kwargs)
 
     def acquire_context(self, context: Any) -> None:
-        # No reply wanted: the point of reusing an answer is to skip a round trip.
-        import mitogen.service
-
-        mitogen.service.call_service_no_reply(self.parent, CONTEXT_SERVICE, "acquire", context=context)
+        # No reply wanted: the point of reusing an answer is to skip a round
+        # trip; and none sent when it takes over a put still held back.
+        context_uses.USES.acquire(self.parent, context)
 
     def put_context(self, context: Any) -> None:
-        # No reply wanted: saves a round trip at the end of every task.
-        import mitogen.service
-
-        mitogen.service.call_service_no_reply(self.parent, CONTEXT_SERVICE, "put", context=context)
+        # No reply wanted: saves a round trip at the end of every task (and
+        # held back a moment, for the next task to take over: context_uses).
+        context_uses.USES.put(self.parent, context)
 
     def reset(self, stack: List[Hop]) -> bool:
         return self.call(CONTEXT_SERVICE, "reset", timeout=RESET_TIMEOUT, stack=stack)
@@ -210,10 +210,22 @@ class Connection(ConnectionBase):
             self._task_vars = task_vars
 
     def _var(self, name: str) -> Any:
-        value = self._task_vars.get(name) if self._task_vars else None
-        if isinstance(value, str) and self._templar is not None and ("{{" in value or "{%" in value):
+        value = self._raw_var(name)
+        if self._is_template(value):
             value = self._templar.template(value)
         return value
+
+    def _raw_var(self, name: str) -> Any:
+        return self._task_vars.get(name) if self._task_vars else None
+
+    def _is_template(self, value: Any) -> bool:
+        return isinstance(value, str) and self._templar is not None and ("{{" in value or "{%" in value)
+
+    def _fact(self, name: str) -> Any:
+        return (self._raw_var("ansible_facts") or {}).get(name)
+
+    def _become_option(self, name: str) -> Any:
+        return transport_config.become_option(self.become, name)
 
     def _option(self, name: str) -> Any:
         try:
@@ -274,17 +286,52 @@ class Connection(ConnectionBase):
         return via_hops(str(spec), self._var("hostvars") or {}, [self._inventory_name()])
 
     def build_stack(self) -> List[Hop]:
-        """Every hop from the multiplexer to the context that runs tasks."""
-        settings = self._settings()
+        """Every hop from the multiplexer to the context that runs tasks
+        (this process's last build for the host when its inputs still
+        read the same: stack_memo)."""
+        return self._stack_entry().stack
+
+    def _stack_entry(self) -> stack_memo.Entry:
+        key = (self.transport, self._inventory_name())
+        readers = self._readers()
+        entry = stack_memo.STACKS.lookup(key, readers)
+        if entry is None:
+            recorder = stack_memo.Recorder(readers)
+            stack, via_depth = self._build_stack(recorder)
+            entry = stack_memo.STACKS.keep(key, recorder, stack, via_depth)
+        self._via_depth = entry.via_depth
+        return entry
+
+    def _readers(self) -> stack_memo.Readers:
+        """Everything a build reads, by kind (see _build_stack)."""
+        return {"option": self._option, "var": self._raw_var, "become": self._become_option,
+                "pc": lambda name: getattr(self._play_context, name, None), "fact": self._fact,
+                "self": lambda name: getattr(self, name)()}
+
+    def _build_stack(self, recorder: stack_memo.Recorder) -> Tuple[List[Hop], int]:
+        var = recorder.reader("var")
+
+        def templated(name: str) -> Any:
+            value = var(name)
+            if self._is_template(value):
+                recorder.spoil()  # its value depends on more than we read
+                value = self._templar.template(value)
+            return value
+
+        settings = transport_config.Settings(recorder.reader("option"), templated,
+                                             _RecordedAttributes(recorder.reader("pc")), self.become,
+                                             become_option=recorder.reader("become"), fact=recorder.reader("fact"))
         via = self._via_hops()
-        self._via_depth = len(via)
+        if via:
+            recorder.spoil()  # read the via hosts' variables, which we do not record
+        templated("mitogen_via")
         stack = via + login_hops(self.login_method, settings)
-        method = self._become_method()
-        if method and self._become_changes_user():
+        method = recorder.reader("self")("_become_method")
+        if method and recorder.reader("self")("_become_changes_user"):
             if method not in self.become_methods:
                 raise AnsibleError("become method %r is not supported by ansible_mitogen connections" % method)
             stack.append(settings.become_hop(method))
-        return stack
+        return stack, len(via)
 
     def get_stack(self) -> List[Hop]:
         """The hop stack with secrets masked (for mitogen_get_stack)."""
@@ -314,12 +361,13 @@ class Connection(ConnectionBase):
     def _connect(self) -> "Connection":
         if self.context is not None:
             return self
-        stack = self.build_stack()
+        entry = self._stack_entry()
+        stack = entry.stack
         retries = transport_config.to_int(self._option("reconnection_retries"), 0) if self.login_method == "ssh" else 0
         for attempt in range(retries + 1):
             try:
                 self.router, self.parent = process.client(self._multiplexer_key())
-                reply = self._contexts_for(stack)
+                reply = self._contexts_for(entry)
             except AnsibleError:
                 raise
             except Exception as exc:
@@ -344,17 +392,21 @@ class Connection(ConnectionBase):
         display.vvv("ESTABLISHED MITOGEN CONTEXT %r" % (self.context,), host=self._inventory_name())
         return self
 
-    def _contexts_for(self, stack: List[Hop]) -> Dict[str, Any]:
-        """ContextService.get's answer for `stack`, reused if this process
-        has it already (context_cache)."""
+    def _contexts_for(self, entry: stack_memo.Entry) -> Dict[str, Any]:
+        """ContextService.get's answer for the entry's stack, reused if this
+        process has it already (context_cache)."""
         binding = self.get_binding()
-        reply = context_cache.CONTEXTS.get(self.router, stack)
+        stack = entry.stack
+        hops = entry.extra.get("hops")
+        if hops is None:
+            hops = entry.extra["hops"] = context_cache.hops_key(stack)
+        reply = context_cache.CONTEXTS.get(self.router, stack, hops)
         if reply is not None:
             binding.acquire_context(reply["context"])
             return reply
         reply = binding.get_context(stack, self._init_kwargs())
         if not reply.get("msg"):
-            reply = context_cache.CONTEXTS.put(self.router, stack, reply)
+            reply = context_cache.CONTEXTS.put(self.router, stack, reply, hops)
         return reply
 
     def _raise_connect_failure(self, reply: Dict[str, Any], stack: List[Hop]) -> None:
@@ -574,6 +626,7 @@ class Connection(ConnectionBase):
         except AnsibleError:
             return
         self.close()
+        stack_memo.STACKS.forget(self._inventory_name())
         try:
             binding = self.get_binding()
             context_cache.CONTEXTS.forget(self.router, stack)
@@ -583,6 +636,16 @@ class Connection(ConnectionBase):
             # is the multiplexer's to reap)
             display.warning("ansible_mitogen: reset of %s failed: %s" % (self._inventory_name(), exc))
         self._mitogen_stack = None
+
+
+class _RecordedAttributes:
+    """The PlayContext as a build sees it: each attribute read is recorded."""
+
+    def __init__(self, read: Any) -> None:
+        self._read = read
+
+    def __getattr__(self, name: str) -> Any:
+        return self._read(name)
 
 
 class SourceRelayChain:

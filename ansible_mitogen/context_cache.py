@@ -7,7 +7,8 @@ multiplexer's ContextService for the contexts of its hop stack
 thread lives for the whole run, so the first answer for a stack is kept
 here and later tasks skip that round trip to the multiplexer.  They still
 tell the multiplexer of each use (`ContextService.acquire`, sent without
-waiting), so its reference counts and idle reaping see what they saw before.
+waiting, or taking over the previous task's held-back `put`: context_uses),
+so its reference counts and idle reaping see what they saw before.
 
 An answer is dropped when one of its contexts disconnects (the router hears
 of it from the multiplexer: the target died, the interpreter cap reaped it,
@@ -42,16 +43,20 @@ class ContextCache:
         self._answers = {}
         self._watched = weakref.WeakSet()
 
-    def get(self, router: Any, stack: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    def get(self, router: Any, stack: List[Dict[str, Any]],
+            hops: Optional[Tuple[str, ...]] = None) -> Optional[Dict[str, Any]]:
+        """The kept answer for `stack` (`hops`: its hops_key(), if known)."""
+        key = (router, hops if hops is not None else hops_key(stack))
         with self._lock:
-            return self._answers.get(_key(router, stack))
+            return self._answers.get(key)
 
-    def put(self, router: Any, stack: List[Dict[str, Any]], answer: Dict[str, Any]) -> Dict[str, Any]:
+    def put(self, router: Any, stack: List[Dict[str, Any]], answer: Dict[str, Any],
+            hops: Optional[Tuple[str, ...]] = None) -> Dict[str, Any]:
         """Keep a successful answer until one of its contexts disconnects;
         returns the kept one.  Its `bundles` become a set that the tasks
         reusing it add to (module code sent to the context by this process:
         mixins.py, ContextService.claim_code)."""
-        key = _key(router, stack)
+        key = (router, hops if hops is not None else hops_key(stack))
         contexts = [router.context_by_id(c.context_id, name=c.name)
                     for c in (answer["context"], answer["login_context"]) if c is not None]
         # Registered with the router, so it fires their 'disconnect'.
@@ -67,7 +72,7 @@ class ContextCache:
 
     def forget(self, router: Any, stack: List[Dict[str, Any]]) -> None:
         """Drop `stack` and every stack that goes through it."""
-        _, hops = _key(router, stack)
+        hops = hops_key(stack)
         with self._lock:
             for key in [k for k in self._answers if k[0] is router and k[1][:len(hops)] == hops]:
                 del self._answers[key]
@@ -79,8 +84,9 @@ class ContextCache:
                     del self._answers[key]
 
 
-def _key(router: Any, stack: List[Dict[str, Any]]) -> _Key:
-    return router, tuple(services.stack_key([hop]) for hop in stack)
+def hops_key(stack: List[Dict[str, Any]]) -> Tuple[str, ...]:
+    """One key per hop of `stack` (secrets in it: never log it)."""
+    return tuple(services.stack_key([hop]) for hop in stack)
 
 
 #: This process's cache.

@@ -44,6 +44,11 @@ def remember_controller_pid() -> None:
     _controller_pid = os.getpid()
 
 
+def controller_pid() -> int:
+    """The strategy process's pid (once activation remembered it)."""
+    return _controller_pid
+
+
 def remote_name(mask: bool) -> str:
     """argv[0] of our interpreters on targets: python(mitogen:USER@CONTROLLER:PID)."""
     if mask:
@@ -173,12 +178,24 @@ def mask_secrets(stack: List[Hop]) -> List[Hop]:
     return out
 
 
+def become_option(become: Any, name: str) -> Any:
+    """Option `name` of become plugin `become` (None without one, or unknown)."""
+    if become is None:
+        return None
+    try:
+        return become.get_option(name)
+    except KeyError:
+        return None
+
+
 class Settings:
     """What one connection needs to know, gathered from Ansible's sources.
 
     `option(name)` reads the connection plugin's option (None if the plugin
     has no such option); `var(name)` templates a task var;
-    `become_option(name)` reads the become plugin's option.
+    `become_option(name)` reads the become plugin's option; `fact(name)`
+    a fact of the host.  Every setting is read through these four and the
+    play context (connection.py records the reads: stack_memo).
     """
 
     def __init__(
@@ -187,19 +204,18 @@ class Settings:
         var: Callable[[str], Any],
         play_context: Any,
         become: Any = None,
+        become_option: Optional[Callable[[str], Any]] = None,
+        fact: Optional[Callable[[str], Any]] = None,
     ) -> None:
         self.option = option
         self.var = var
         self.play_context = play_context
         self.become = become
+        self.become_option = become_option or self._become_option
+        self.fact = fact or (lambda name: (self.var("ansible_facts") or {}).get(name))
 
-    def become_option(self, name: str) -> Any:
-        if self.become is None:
-            return None
-        try:
-            return self.become.get_option(name)
-        except KeyError:
-            return None
+    def _become_option(self, name: str) -> Any:
+        return become_option(self.become, name)
 
     # --- target interpreter ---------------------------------------------
 
@@ -207,7 +223,7 @@ class Settings:
         value = self.var("ansible_python_interpreter")
         if value:
             return str(value)
-        discovered = (self.var("ansible_facts") or {}).get("discovered_interpreter_python")
+        discovered = self.fact("discovered_interpreter_python")
         if discovered:
             return str(discovered)
         from ansible import constants as C

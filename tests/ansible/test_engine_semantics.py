@@ -34,6 +34,7 @@ RUNS: Sequence[Tuple[str, Tuple[str, ...]]] = (
     ("output.yml", ("-v",)),
     ("modes.yml", ("--check", "--diff", "--tags", "run", "--skip-tags", "skip")),
     ("pause.yml", ()),
+    ("connection_vars.yml", ()),
 )
 STRATEGIES = (("linear", "mitogen_linear"), ("free", "mitogen_free"))
 # Events whose count depends on timing, not on the engine: polls of a job
