@@ -33,8 +33,8 @@ except ImportError:  # ansible-core >= 2.21: results are UnifiedTaskResult objec
 
 import mitogen.core
 
-from ansible_mitogen import module_finder, planner, runner, target, task_wire
-from ansible_mitogen.connection import BecomeFailed, InterpreterMissing, SourceRelayChain
+from ansible_mitogen import planner, runner, target, task_wire
+from ansible_mitogen.connection import BecomeFailed, InterpreterMissing
 
 LOG = logging.getLogger(__name__)
 display = Display()
@@ -447,7 +447,7 @@ class ActionModuleMixin(object):
 
     def _mitogen_run(self, plan: planner.Plan, spec: Dict[str, Any]) -> Dict[str, Any]:
         """Call run_module, answering up to two requests for missing code."""
-        self._mitogen_chain()  # connected now: which bundles the interpreter has is known
+        chain = self._mitogen_chain()  # connected now: which bundles the interpreter has is known
         conn = self._connection
         known = conn.known_bundles
         bundle_id = plan.bundle_id
@@ -455,13 +455,7 @@ class ActionModuleMixin(object):
             # new to the interpreter: the code goes with the call
             known.add(bundle_id)
             binding, context = conn.get_binding(), conn.context
-            spec = dict(spec, **plan.code(lambda digests: binding.claim_code(context, bundle_id, digests)))
-            packed = None
-            if not isinstance(self._mitogen_chain(), SourceRelayChain):  # that one relays the SOURCES
-                packed = module_finder.packed_code(spec[task_wire.MANIFEST], spec[task_wire.SOURCES])
-            if packed is not None:
-                del spec[task_wire.MANIFEST], spec[task_wire.SOURCES]
-                spec[task_wire.CODE_XZ] = packed
+            spec = dict(spec, **plan.code(lambda digests: binding.claim_code(context, bundle_id, digests), chain))
         reply = self._mitogen_call(target.run_module, spec)
         for _ in range(2):
             if task_wire.NEED not in reply:

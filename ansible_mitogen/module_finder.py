@@ -183,10 +183,11 @@ def packed_code(manifest: List[Tuple[str, str, bool]], sources: Dict[str, bytes]
     fleet's first tasks compress it once.  None without the lzma module."""
     if lzma is None:
         return None
-    entries, pieces = [], []
+    entries, pieces, seen = [], [], set()
     for name, digest, is_pkg in manifest:
         data = sources.get(digest)
-        if data is not None and digest not in pieces:
+        if data is not None and digest not in seen:
+            seen.add(digest)
             pieces.append(digest)
             entries.append([name, is_pkg, len(data)])
         else:
