@@ -33,7 +33,7 @@ except ImportError:  # ansible-core >= 2.21: results are UnifiedTaskResult objec
 
 import mitogen.core
 
-from ansible_mitogen import planner, runner, target, task_wire
+from ansible_mitogen import build_cache, planner, runner, target, task_wire
 from ansible_mitogen.connection import BecomeFailed, InterpreterMissing
 
 LOG = logging.getLogger(__name__)
@@ -415,7 +415,7 @@ class ActionModuleMixin(object):
         finally:
             if remove_async_dir is not None:
                 del self._task.environment[remove_async_dir]
-        style, shebang, data, profile = built
+        style, shebang, profile = built.style, built.shebang, built.profile
         display.vvv('Using module file %s' % module_path)
         if not shebang and style != 'binary':
             raise self._mitogen_error('module (%s) is missing interpreter line' % module_name)
@@ -423,10 +423,10 @@ class ActionModuleMixin(object):
 
         try:
             plan = planner.plan_module(
-                module_name, module_args, module_path, style, shebang, data, profile,
+                module_name, module_args, module_path, style, shebang, built.data, profile,
                 env={str(k): str(v) for k, v in env.items()}, cwd=self._mitogen_task_cwd(),
                 fork=self._mitogen_wants_fork(task_vars), temp_dir=self._mitogen_temp_dir(),
-                emulate_tty=self._connection.allocates_tty(None, True))
+                emulate_tty=self._connection.allocates_tty(None, True), payload=built.payload)
             spec = plan.spec()
             if wrap_async:
                 spec.update(async_jid='j%d' % secrets.randbelow(999999999999),
@@ -522,15 +522,12 @@ class ActionModuleMixin(object):
             self._update_module_args(module_name, module_args, task_vars)
 
     def _mitogen_configure_module(self, module_name, module_args, task_vars):
-        """(style, shebang, data, profile), module_path across 2.17-2.19."""
-        result = self._configure_module(module_name=module_name, module_args=module_args,
-                                        task_vars=task_vars)
-        if len(result) == 4:  # ansible-core < 2.19
-            style, shebang, data, path = result
-            return (style, shebang, data, 'legacy'), path
-        built, path = result
-        return (built.module_style, built.shebang, built.b_module_data,
-                built.serialization_profile), path
+        """build_cache.Built, module_path: vanilla's _configure_module, its
+        module build served by the build cache (ansible-core 2.17-2.21)."""
+        with build_cache.building() as build:
+            result = self._configure_module(module_name=module_name, module_args=module_args,
+                                            task_vars=task_vars)
+        return build_cache.built(build, result)
 
     def _mitogen_wants_fork(self, task_vars) -> bool:
         isolation = task_vars.get('mitogen_task_isolation')

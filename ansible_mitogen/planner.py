@@ -102,13 +102,17 @@ def interpreter_argv(shebang: Optional[str]) -> List[str]:
 
 def plan_module(module_name: str, module_args: Dict[str, Any], module_path: str, style: str,
                 shebang: Optional[str], module_data: bytes, profile: str, env: Dict[str, str],
-                cwd: Optional[str], fork: bool, temp_dir: Optional[str], emulate_tty: bool) -> Plan:
-    """Build the Plan for a module prepared by ``_configure_module``."""
+                cwd: Optional[str], fork: bool, temp_dir: Optional[str], emulate_tty: bool,
+                payload: Optional[module_finder.Payload] = None) -> Plan:
+    """Build the Plan for a module prepared by ``_configure_module``;
+    `payload` is what ``build_cache`` took from (or kept of) the AnsiballZ
+    wrapper, else the wrapper in `module_data` is parsed here."""
     common = {'module_name': module_name, 'env': env, 'cwd': cwd, 'fork': fork}
     if task_wire.always_forks(module_name):
         common['fork'] = True
     if style == 'new':
-        payload = module_finder.parse_ansiballz(module_data)
+        if payload is None:
+            payload = module_finder.parse_ansiballz(module_data)
         if payload is not None:
             spec = dict(common, kind='python', fqn=payload.fqn, bundle=payload.bundle_id,
                         profile=payload.profile or profile)
