@@ -1,9 +1,10 @@
 """Find the Python sources a new-style module needs, as vanilla Ansible does.
 
-Runs in the task worker (controller).  The planner hands it the AnsiballZ
-wrapper that ansible-core's own ``module_common`` built for the task; that
-payload already holds the module and exactly the module_utils that
-``recursive_finder`` resolved (``ansible.module_utils.*``, collection
+Runs in the task worker (controller).  ``build_cache`` (or the planner)
+hands it the AnsiballZ wrapper that ansible-core's own ``module_common``
+built; its payload zip (``PayloadCode``, shared through ``build_cache`` by
+every task of the module) already holds the module and exactly the
+module_utils that ``recursive_finder`` resolved (``ansible.module_utils.*``, collection
 ``plugins/module_utils``, the playbook's ``module_utils/`` dirs, redirects).
 We unpack it into a content-addressed ``ModuleBundle`` that the target-side
 runner caches, so each source crosses the wire once per interpreter.
