@@ -169,7 +169,11 @@ def _key(kwargs: Dict[str, Any]) -> Optional[tuple]:
         st = os.stat(path)
     except OSError:
         return None
-    return (kwargs['module_name'], path, st.st_ino, st.st_size, st.st_mtime_ns, compression, C.DEFAULT_LOCAL_TMP)
+    return (kwargs['module_name'], path) + _file_key(st) + (compression, C.DEFAULT_LOCAL_TMP)
+
+
+def _file_key(st: os.stat_result) -> Tuple[int, int, int]:
+    return st.st_ino, st.st_size, st.st_mtime_ns
 
 
 def _remember(key: tuple, path: str, bits: Any, payload: module_finder.Payload) -> None:
@@ -186,7 +190,7 @@ def _remember(key: tuple, path: str, bits: Any, payload: module_finder.Payload) 
     if not os.path.basename(interpreter).startswith('python'):
         return  # ansible-core maps some others (powershell, pwsh) by platform
     try:
-        if os.stat(path).st_mtime_ns != key[4]:  # rewritten while it was built
+        if _file_key(os.stat(path)) != key[2:5]:  # rewritten while it was built
             return
     except OSError:
         return
@@ -229,6 +233,19 @@ def _check_rlimit_nofile(task_vars: Dict[str, Any], templar: Any) -> None:
     value = C.config.get_config_value('PYTHON_MODULE_RLIMIT_NOFILE', variables=task_vars)
     if not isinstance(value, int):
         int(templar._engine.template(value, options=module_common.TemplateOptions(value_for_omit=0)))
+
+
+def _after_fork_in_child() -> None:
+    """A fork (executor process, task worker) may happen while a thread
+    holds a lock: the child gets fresh ones (no thread of the parent runs
+    there to release them)."""
+    global _lock
+    _lock = threading.Lock()
+    for entry in _entries.values():
+        entry.code.after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def clear() -> None:

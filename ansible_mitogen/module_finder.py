@@ -62,6 +62,10 @@ class PayloadCode(object):
             return sum(len(data) for data in self._bundle.sources.values())
         return len(self._zip_b64 or '')
 
+    def after_fork(self) -> None:
+        """In a forked child: the parent's lock may have been held."""
+        self._lock = threading.Lock()
+
     def bundle(self, fqn: str) -> 'ModuleBundle':
         with self._lock:
             if self._bundle is None:
