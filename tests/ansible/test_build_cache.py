@@ -123,7 +123,8 @@ def build_env(monkeypatch):
 
     from ansible_mitogen import build_cache
 
-    init_plugin_loader()
+    if not module_loader._searched_paths:
+        init_plugin_loader()
     build_cache.install()
     build_cache.clear()
     calls = []
