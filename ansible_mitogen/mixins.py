@@ -33,8 +33,8 @@ except ImportError:  # ansible-core >= 2.21: results are UnifiedTaskResult objec
 
 import mitogen.core
 
-from ansible_mitogen import module_finder, planner, runner, target, task_wire
-from ansible_mitogen.connection import BecomeFailed, InterpreterMissing, SourceRelayChain
+from ansible_mitogen import build_cache, planner, runner, target, task_wire
+from ansible_mitogen.connection import BecomeFailed, InterpreterMissing
 
 LOG = logging.getLogger(__name__)
 display = Display()
@@ -415,7 +415,7 @@ class ActionModuleMixin(object):
         finally:
             if remove_async_dir is not None:
                 del self._task.environment[remove_async_dir]
-        style, shebang, data, profile = built
+        style, shebang, profile = built.style, built.shebang, built.profile
         display.vvv('Using module file %s' % module_path)
         if not shebang and style != 'binary':
             raise self._mitogen_error('module (%s) is missing interpreter line' % module_name)
@@ -423,10 +423,10 @@ class ActionModuleMixin(object):
 
         try:
             plan = planner.plan_module(
-                module_name, module_args, module_path, style, shebang, data, profile,
+                module_name, module_args, module_path, style, shebang, built.data, profile,
                 env={str(k): str(v) for k, v in env.items()}, cwd=self._mitogen_task_cwd(),
                 fork=self._mitogen_wants_fork(task_vars), temp_dir=self._mitogen_temp_dir(),
-                emulate_tty=self._connection.allocates_tty(None, True))
+                emulate_tty=self._connection.allocates_tty(None, True), payload=built.payload)
             spec = plan.spec()
             if wrap_async:
                 spec.update(async_jid='j%d' % secrets.randbelow(999999999999),
@@ -447,7 +447,7 @@ class ActionModuleMixin(object):
 
     def _mitogen_run(self, plan: planner.Plan, spec: Dict[str, Any]) -> Dict[str, Any]:
         """Call run_module, answering up to two requests for missing code."""
-        self._mitogen_chain()  # connected now: which bundles the interpreter has is known
+        chain = self._mitogen_chain()  # connected now: which bundles the interpreter has is known
         conn = self._connection
         known = conn.known_bundles
         bundle_id = plan.bundle_id
@@ -455,13 +455,7 @@ class ActionModuleMixin(object):
             # new to the interpreter: the code goes with the call
             known.add(bundle_id)
             binding, context = conn.get_binding(), conn.context
-            spec = dict(spec, **plan.code(lambda digests: binding.claim_code(context, bundle_id, digests)))
-            packed = None
-            if not isinstance(self._mitogen_chain(), SourceRelayChain):  # that one relays the SOURCES
-                packed = module_finder.packed_code(spec[task_wire.MANIFEST], spec[task_wire.SOURCES])
-            if packed is not None:
-                del spec[task_wire.MANIFEST], spec[task_wire.SOURCES]
-                spec[task_wire.CODE_XZ] = packed
+            spec = dict(spec, **plan.code(lambda digests: binding.claim_code(context, bundle_id, digests), chain))
         reply = self._mitogen_call(target.run_module, spec)
         for _ in range(2):
             if task_wire.NEED not in reply:
@@ -528,15 +522,12 @@ class ActionModuleMixin(object):
             self._update_module_args(module_name, module_args, task_vars)
 
     def _mitogen_configure_module(self, module_name, module_args, task_vars):
-        """(style, shebang, data, profile), module_path across 2.17-2.19."""
-        result = self._configure_module(module_name=module_name, module_args=module_args,
-                                        task_vars=task_vars)
-        if len(result) == 4:  # ansible-core < 2.19
-            style, shebang, data, path = result
-            return (style, shebang, data, 'legacy'), path
-        built, path = result
-        return (built.module_style, built.shebang, built.b_module_data,
-                built.serialization_profile), path
+        """build_cache.Built, module_path: vanilla's _configure_module, its
+        module build served by the build cache (ansible-core 2.17-2.21)."""
+        with build_cache.building() as build:
+            result = self._configure_module(module_name=module_name, module_args=module_args,
+                                            task_vars=task_vars)
+        return build_cache.built(build, result)
 
     def _mitogen_wants_fork(self, task_vars) -> bool:
         isolation = task_vars.get('mitogen_task_isolation')

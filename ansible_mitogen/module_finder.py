@@ -1,9 +1,10 @@
 """Find the Python sources a new-style module needs, as vanilla Ansible does.
 
-Runs in the task worker (controller).  The planner hands it the AnsiballZ
-wrapper that ansible-core's own ``module_common`` built for the task; that
-payload already holds the module and exactly the module_utils that
-``recursive_finder`` resolved (``ansible.module_utils.*``, collection
+Runs in the task worker (controller).  ``build_cache`` (or the planner)
+hands it the AnsiballZ wrapper that ansible-core's own ``module_common``
+built; its payload zip (``PayloadCode``, shared through ``build_cache`` by
+every task of the module) already holds the module and exactly the
+module_utils that ``recursive_finder`` resolved (``ansible.module_utils.*``, collection
 ``plugins/module_utils``, the playbook's ``module_utils/`` dirs, redirects).
 We unpack it into a content-addressed ``ModuleBundle`` that the target-side
 runner caches, so each source crosses the wire once per interpreter.
@@ -17,6 +18,7 @@ import hashlib
 import io
 import json
 import re
+import threading
 import zipfile
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
@@ -38,24 +40,55 @@ _LEGACY_RE = {
 }
 
 
-class Payload(NamedTuple):
-    """What the AnsiballZ wrapper would have handed to the module.
+class PayloadCode(object):
+    """The payload zip of a module build: the part every task of the module
+    shares (``build_cache`` keeps it across tasks).
 
-    zip_b64 stays encoded: the target usually has the bundle already, so
-    unpacking it is deferred until the target asks (see ``bundle()``).
+    The zip stays base64 until a target lacks the bundle: then it is
+    unpacked once (``bundle()``) and only the bundle is kept.
     """
+
+    def __init__(self, zip_b64: str) -> None:
+        self._zip_b64: Optional[str] = zip_b64
+        # the content address: a sha1 of the whole zip, taken once
+        self.bundle_id = digest_of(zip_b64.encode('ascii'))
+        self._bundle: Optional[ModuleBundle] = None
+        self._lock = threading.Lock()
+
+    @property
+    def size(self) -> int:
+        """Bytes held: the zip, or once unpacked the bundle's sources."""
+        if self._bundle is not None:
+            return sum(len(data) for data in self._bundle.sources.values())
+        return len(self._zip_b64 or '')
+
+    def after_fork(self) -> None:
+        """In a forked child: the parent's lock may have been held."""
+        self._lock = threading.Lock()
+
+    def bundle(self, fqn: str) -> 'ModuleBundle':
+        with self._lock:
+            if self._bundle is None:
+                bundle = bundle_from_zip(fqn, base64.b64decode(self._zip_b64))
+                self._bundle = bundle._replace(bundle_id=self.bundle_id)
+                self._zip_b64 = None
+            return self._bundle
+
+
+class Payload(NamedTuple):
+    """What the AnsiballZ wrapper would have handed to the module: this
+    task's parameters and the (shared) code."""
     fqn: str
     profile: Optional[str]
     json_params: bytes
-    zip_b64: str
+    code: PayloadCode
 
     @property
     def bundle_id(self) -> str:
-        return digest_of(self.zip_b64.encode('ascii'))
+        return self.code.bundle_id
 
     def bundle(self) -> 'ModuleBundle':
-        bundle = bundle_from_zip(self.fqn, base64.b64decode(self.zip_b64))
-        return bundle._replace(bundle_id=self.bundle_id)
+        return self.code.bundle(self.fqn)
 
 
 class ModuleBundle(NamedTuple):
@@ -98,7 +131,7 @@ def parse_ansiballz(wrapper: bytes) -> Optional[Payload]:
             profile=ast.literal_eval(fields['profile']),
             json_params=ast.literal_eval(fields['params']).encode('utf-8', 'surrogateescape'),
             # base64 in plain quotes: slicing beats parsing half a megabyte
-            zip_b64=zip_literal[1:-1],
+            code=PayloadCode(zip_literal[1:-1]),
         )
     legacy = {name: regex.search(text) for name, regex in _LEGACY_RE.items()}
     if all(legacy.values()):
@@ -109,7 +142,7 @@ def parse_ansiballz(wrapper: bytes) -> Optional[Payload]:
             fqn=legacy['module_fqn'].group(1),
             profile=None,
             json_params=params,
-            zip_b64=''.join(legacy['zip_data'].group(1).split()),
+            code=PayloadCode(''.join(legacy['zip_data'].group(1).split())),
         )
     return None
 
@@ -183,10 +216,11 @@ def packed_code(manifest: List[Tuple[str, str, bool]], sources: Dict[str, bytes]
     fleet's first tasks compress it once.  None without the lzma module."""
     if lzma is None:
         return None
-    entries, pieces = [], []
+    entries, pieces, seen = [], [], set()
     for name, digest, is_pkg in manifest:
         data = sources.get(digest)
-        if data is not None and digest not in pieces:
+        if data is not None and digest not in seen:
+            seen.add(digest)
             pieces.append(digest)
             entries.append([name, is_pkg, len(data)])
         else:

@@ -17,7 +17,8 @@ import shlex
 from typing import Any, Callable, Dict, List, Optional
 
 from ansible_mitogen import module_finder, task_wire
-from ansible_mitogen.task_wire import HAVE, MANIFEST, NEED, SOURCES
+from ansible_mitogen.connection import SourceRelayChain
+from ansible_mitogen.task_wire import CODE_XZ, HAVE, MANIFEST, NEED, SOURCES
 
 
 class Plan(object):
@@ -49,12 +50,19 @@ class Plan(object):
         # defaults stay off the wire: this call is sent for every task
         return {k: v for k, v in self._spec.items() if v not in (None, False, {}, '')}
 
-    def code(self, claim: Callable[[List[str]], List[str]]) -> Dict[str, Any]:
-        """Manifest and the sources `claim` (given every digest) says the
-        target lacks: a first call that needs no follow-up."""
+    def code(self, claim: Callable[[List[str]], List[str]], chain: Any) -> Dict[str, Any]:
+        """The code for a first call that needs no follow-up: the manifest
+        and the sources `claim` (given every digest) says the target lacks,
+        as one xz stream (CODE_XZ, ``module_finder.packed_code``), or plain
+        for a `chain` that relays SOURCES per digest (SourceRelayChain) or
+        without lzma."""
         sources = self.bundle.sources
-        return {MANIFEST: self.bundle.manifest,
+        code = {MANIFEST: self.bundle.manifest,
                 SOURCES: {digest: sources[digest] for digest in claim(sorted(sources))}}
+        if isinstance(chain, SourceRelayChain):
+            return code
+        packed = module_finder.packed_code(code[MANIFEST], code[SOURCES])
+        return code if packed is None else {CODE_XZ: packed}
 
     def answer(self, reply: Dict[str, Any]) -> Dict[str, Any]:
         """Follow-up call for a NEED reply (without the first call's
@@ -94,13 +102,17 @@ def interpreter_argv(shebang: Optional[str]) -> List[str]:
 
 def plan_module(module_name: str, module_args: Dict[str, Any], module_path: str, style: str,
                 shebang: Optional[str], module_data: bytes, profile: str, env: Dict[str, str],
-                cwd: Optional[str], fork: bool, temp_dir: Optional[str], emulate_tty: bool) -> Plan:
-    """Build the Plan for a module prepared by ``_configure_module``."""
+                cwd: Optional[str], fork: bool, temp_dir: Optional[str], emulate_tty: bool,
+                payload: Optional[module_finder.Payload] = None) -> Plan:
+    """Build the Plan for a module prepared by ``_configure_module``;
+    `payload` is what ``build_cache`` took from (or kept of) the AnsiballZ
+    wrapper, else the wrapper in `module_data` is parsed here."""
     common = {'module_name': module_name, 'env': env, 'cwd': cwd, 'fork': fork}
     if task_wire.always_forks(module_name):
         common['fork'] = True
     if style == 'new':
-        payload = module_finder.parse_ansiballz(module_data)
+        if payload is None:
+            payload = module_finder.parse_ansiballz(module_data)
         if payload is not None:
             spec = dict(common, kind='python', fqn=payload.fqn, bundle=payload.bundle_id,
                         profile=payload.profile or profile)

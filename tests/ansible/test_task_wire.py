@@ -87,3 +87,19 @@ def test_packed_and_unpacked_round_trip_only_large_bytes():
     assert task_wire.unpacked(packed, task_wire.STDOUT, task_wire.STDERR) == message
     nothing_large = {task_wire.STDOUT: small}
     assert task_wire.packed(nothing_large, task_wire.STDOUT) is nothing_large
+
+
+def test_plan_code_packs_unless_the_chain_relays_sources():
+    """A first call carries its code as one xz stream; a SourceRelayChain
+    (it relays SOURCES per digest) gets manifest and sources plain."""
+    from ansible_mitogen.connection import SourceRelayChain
+    from tests.ansible.test_exec_runner import real_module_plan
+
+    plan = real_module_plan('ping', {})
+    claim_all = list
+    packed = plan.code(claim_all, object())
+    assert set(packed) == {task_wire.CODE_XZ}
+    plain = plan.code(claim_all, SourceRelayChain(None, None, None))
+    assert set(plain) == {task_wire.MANIFEST, task_wire.SOURCES}
+    assert sorted(plain[task_wire.SOURCES]) == sorted(plan.bundle.sources)
+    assert runner.unpack_code(packed[task_wire.CODE_XZ]) == [tuple(entry) for entry in plain[task_wire.MANIFEST]]
