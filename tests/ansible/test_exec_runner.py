@@ -10,6 +10,7 @@ import json
 import glob
 import os
 import pickle
+import signal
 import subprocess
 import sys
 import textwrap
@@ -239,6 +240,53 @@ def test_state_set_once_per_interpreter_does_not_leak_into_the_next_module():
     assert fresh['locale'] != 'C.UTF-8' and fresh['timeout'] is None and fresh['pipe']
     assert after == fresh
     assert replies[4] == b'none\n'  # the process environment, not only os.environ
+
+
+CHILDREN_MODULE = os.path.join(REPO_ROOT, 'tests', 'ansible', 'playbooks', 'library', 'parity_children.py')
+IGNORE_SIGINT = ('eval', "__import__('signal').signal(2, __import__('signal').SIG_IGN) and None")
+
+
+def _ansiballz_run(name, args, module_path):
+    """The module as vanilla runs it: its AnsiballZ wrapper in a new interpreter."""
+    from ansible.executor.module_common import modify_module
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar
+
+    real_module_plan(name, args, module_path)  # the plugin loader, initialised
+    built = modify_module(module_name=name, module_path=module_path, module_args=args,
+                          templar=Templar(loader=DataLoader()),
+                          task_vars={'ansible_python_interpreter': sys.executable})
+    # started as sshd starts it, whatever this test run ignores
+    proc = subprocess.run([sys.executable], input=built.b_module_data, capture_output=True, timeout=60, cwd='/',
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    return json.loads(proc.stdout)
+
+
+def test_programs_a_module_starts_inherit_what_they_do_under_vanilla(tmp_path):
+    """In an interpreter that ignores SIGINT (as ours do), a module's
+    run_command children see the dispositions, mask and umask of a vanilla
+    run; no Python runs in the child unless the module asked for a umask
+    (then run_command's preexec_fn must run: it is kept)."""
+    marker = str(tmp_path / 'python-ran-in-child')
+    args = {'marker': marker}
+    plan = real_module_plan('parity_children', args, CHILDREN_MODULE)
+    ours = result_json(in_fresh_interpreter([IGNORE_SIGINT, ('run', (plan.answer({'need': list(plan.bundle.sources)}),)),
+                                             ('eval', "__import__('signal').getsignal(2) == 1")])[1])
+    vanilla = _ansiballz_run('parity_children', args, CHILDREN_MODULE)
+    assert vanilla['python_in_child'] == [True, True, True]  # the probe sees a preexec_fn
+    assert ours['python_in_child'] == [False, False, True]
+    assert vanilla['umask']['stdout'][0] == '0077' and vanilla['shell']['stdout'][0] == '0022'
+    assert vanilla['sigint_default_handler'] and any(line.startswith('SigIgn:') for line in vanilla['plain']['stdout'])
+    for key in ('plain', 'shell', 'umask', 'sigint_default_handler', 'sigpipe_ignored'):
+        assert ours[key] == vanilla[key], key
+
+
+def test_sigint_stays_ignored_by_the_interpreter_after_a_module():
+    probe = probe_module('print(json.dumps({}))')
+    replies = in_fresh_interpreter([IGNORE_SIGINT, ('run', (python_spec(probe),)),
+                                    ('eval', "__import__('signal').getsignal(2) == __import__('signal').SIG_IGN"),
+                                    ('eval', "__import__('subprocess').Popen.__module__")])
+    assert replies[2:] == [True, 'subprocess']
 
 
 def test_atexit_handlers_of_a_module_run_after_it(tmp_path):
