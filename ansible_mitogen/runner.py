@@ -39,7 +39,8 @@ import sys
 import tempfile
 import time
 import traceback
-# signal.getsignal() without its conversion to enums (16 calls per task)
+# signal.getsignal() without its conversion to enums (16 calls per task):
+# SIG_DFL and SIG_IGN come back as the ints 0 and 1.  See GlobalState.
 from _signal import getsignal as _getsignal
 
 from ansible_mitogen import task_wire
@@ -298,7 +299,16 @@ def _prepare_respawn(path):
 
 
 class GlobalState(object):
-    """Snapshot of interpreter state a module may change; restore() puts it back."""
+    """Snapshot of interpreter state a module may change; restore() puts it back.
+
+    Taken twice per task, so it leans on CPython details: ``os.environ._data``
+    (the bytes mapping under POSIX ``os._Environ``) with its ``decodekey`` and
+    ``decodevalue``, and ``_signal.getsignal`` (what ``signal.getsignal``
+    wraps).  All are there since Python 3.5 and unchanged in 3.8-3.13:
+    ``test_exec_runner.py``'s state tests run on every target Python found
+    (pyenv's 3.8.18, 3.9.18, 3.10.13, 3.11.7, 3.12.1, 3.13.0 here; Debian
+    bookworm's 3.11.2 through the playbooks).
+    """
 
     SIGNALS = ('SIGALRM', 'SIGCHLD', 'SIGHUP', 'SIGPIPE', 'SIGTERM', 'SIGINT',
                'SIGUSR1', 'SIGUSR2')

@@ -10,6 +10,7 @@ import json
 import glob
 import os
 import pickle
+import re
 import signal
 import subprocess
 import sys
@@ -47,6 +48,15 @@ def in_fresh_interpreter(calls, python=sys.executable):
                           capture_output=True, env=env, timeout=60, cwd='/')
     assert proc.returncode == 0, proc.stderr.decode()
     return pickle.loads(proc.stdout)
+
+
+# Debian ships no 3.8; this machine kind has a pyenv build of it.
+PYTHON38 = next(iter(sorted(glob.glob('/root/.pyenv/versions/3.8*/bin/python3.8'))
+                     + [p for p in ['/usr/bin/python3.8'] if os.path.exists(p)]), None)
+# Every target Python found here (3.8 ... 3.13 as pyenv builds): the state
+# snapshot relies on CPython details (runner.GlobalState) checked on each.
+TARGET_PYTHONS = [path for path in sorted(glob.glob('/root/.pyenv/versions/3.*/bin/python3.*'))
+                  if re.fullmatch(r'python3\.([89]|1\d)', os.path.basename(path))] or [sys.executable]
 
 
 def hand_bundle(fqn, modules):
@@ -173,7 +183,8 @@ def test_exit_codes_and_output_streams():
     assert replies[3]['rc'] == 0 and json.loads(replies[3]['stdout'])['a'] == '{}'
 
 
-def test_global_state_is_restored_between_runs():
+@pytest.mark.parametrize('python', TARGET_PYTHONS, ids=os.path.basename)
+def test_global_state_is_restored_between_runs(python):
     messy = probe_module('''
         import signal
         os.environ['LEAK'] = '1'
@@ -196,14 +207,15 @@ def test_global_state_is_restored_between_runs():
     replies = in_fresh_interpreter([
         ('run', (python_spec(messy, env={'TASK_ENV': 'yes'}, cwd='/usr'),)),
         ('run', (python_spec(report),)),
-    ])
+    ], python)
     assert json.loads(replies[0]['stdout']) == {'env': 'yes', 'cwd': '/tmp'}
     after = json.loads(replies[1]['stdout'])
     assert after == {'leak': None, 'home': True, 'cwd': '/', 'umask': 0o022, 'path': False,
                      'argv': [], 'term': True}
 
 
-def test_state_set_once_per_interpreter_does_not_leak_into_the_next_module():
+@pytest.mark.parametrize('python', TARGET_PYTHONS, ids=os.path.basename)
+def test_state_set_once_per_interpreter_does_not_leak_into_the_next_module(python):
     """What a module changes in the persistent interpreter, the next one
     does not see: it starts from the state a fresh interpreter (vanilla's)
     has, although the snapshot is taken cheaply and restored only when
@@ -234,7 +246,7 @@ def test_state_set_once_per_interpreter_does_not_leak_into_the_next_module():
         ('run', (python_spec(messy),)),
         ('run', (python_spec(report),)),
         ('eval', "__import__('subprocess').run(['sh', '-c', 'echo ${LEAK:-none}'], capture_output=True).stdout"),
-    ])
+    ], python)
     fresh, changed, after = (json.loads(r['stdout']) for r in replies[1:4])
     assert changed == {'locale': 'C.UTF-8'}
     assert fresh['locale'] != 'C.UTF-8' and fresh['timeout'] is None and fresh['pipe']
@@ -246,7 +258,7 @@ CHILDREN_MODULE = os.path.join(REPO_ROOT, 'tests', 'ansible', 'playbooks', 'libr
 IGNORE_SIGINT = ('eval', "__import__('signal').signal(2, __import__('signal').SIG_IGN) and None")
 
 
-def _ansiballz_run(name, args, module_path):
+def _ansiballz_run(name, args, module_path, python):
     """The module as vanilla runs it: its AnsiballZ wrapper in a new interpreter."""
     from ansible.executor.module_common import modify_module
     from ansible.parsing.dataloader import DataLoader
@@ -255,14 +267,15 @@ def _ansiballz_run(name, args, module_path):
     real_module_plan(name, args, module_path)  # the plugin loader, initialised
     built = modify_module(module_name=name, module_path=module_path, module_args=args,
                           templar=Templar(loader=DataLoader()),
-                          task_vars={'ansible_python_interpreter': sys.executable})
+                          task_vars={'ansible_python_interpreter': python})
     # started as sshd starts it, whatever this test run ignores
-    proc = subprocess.run([sys.executable], input=built.b_module_data, capture_output=True, timeout=60, cwd='/',
+    proc = subprocess.run([python], input=built.b_module_data, capture_output=True, timeout=60, cwd='/',
                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     return json.loads(proc.stdout)
 
 
-def test_programs_a_module_starts_inherit_what_they_do_under_vanilla(tmp_path):
+@pytest.mark.parametrize('python', TARGET_PYTHONS, ids=os.path.basename)
+def test_programs_a_module_starts_inherit_what_they_do_under_vanilla(tmp_path, python):
     """In an interpreter that ignores SIGINT (as ours do), a module's
     run_command children see the dispositions, mask and umask of a vanilla
     run; no Python runs in the child unless the module asked for a umask
@@ -270,9 +283,9 @@ def test_programs_a_module_starts_inherit_what_they_do_under_vanilla(tmp_path):
     marker = str(tmp_path / 'python-ran-in-child')
     args = {'marker': marker}
     plan = real_module_plan('parity_children', args, CHILDREN_MODULE)
-    ours = result_json(in_fresh_interpreter([IGNORE_SIGINT, ('run', (plan.answer({'need': list(plan.bundle.sources)}),)),
-                                             ('eval', "__import__('signal').getsignal(2) == 1")])[1])
-    vanilla = _ansiballz_run('parity_children', args, CHILDREN_MODULE)
+    spec = plan.answer({'need': list(plan.bundle.sources)})
+    ours = result_json(in_fresh_interpreter([IGNORE_SIGINT, ('run', (spec,))], python)[1])
+    vanilla = _ansiballz_run('parity_children', args, CHILDREN_MODULE, python)
     assert vanilla['python_in_child'] == [True, True, True]  # the probe sees a preexec_fn
     assert ours['python_in_child'] == [False, False, True]
     assert vanilla['umask']['stdout'][0] == '0077' and vanilla['shell']['stdout'][0] == '0022'
@@ -429,9 +442,6 @@ def test_async_job_time_limit_kills_it(tmp_path):
     assert done['failed'] is True and done['msg'] == 'Timeout exceeded'
 
 
-# Debian ships no 3.8; this machine kind has a pyenv build of it.
-PYTHON38 = next(iter(sorted(glob.glob('/root/.pyenv/versions/3.8*/bin/python3.8'))
-                     + [p for p in ['/usr/bin/python3.8'] if os.path.exists(p)]), None)
 
 
 @pytest.mark.skipif(PYTHON38 is None, reason='no Python 3.8 here')
