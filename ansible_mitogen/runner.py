@@ -798,11 +798,10 @@ def exec_command(cmd, in_data=b'', chdir=None, shell=None, emulate_tty=False,
         full_env = dict(os.environ)
         full_env.update(env)
     try:
-        proc = subprocess.Popen(
+        proc = _spawn(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT if emulate_tty else subprocess.PIPE,
-            cwd=chdir or None, env=full_env, close_fds=True,
-            preexec_fn=_reset_child_signals)
+            cwd=chdir or None, env=full_env, close_fds=True)
     except OSError as exc:
         # a shell's exit codes: 127 not found, 126 found but not executable
         rc = 127 if exc.errno == errno.ENOENT else 126
@@ -830,9 +829,49 @@ def shell_argv(shell=None):
     return shlex.split(shell) if shell else ['/bin/sh']
 
 
+# Programs expect these at their default.  execve() resets a caught signal
+# and Popen resets SIGPIPE (and SIGXFSZ); only an ignored one is inherited.
+_CHILD_DEFAULT_SIGNALS = ('SIGINT', 'SIGTERM', 'SIGCHLD')
+
+
+def _spawn(argv, **kwargs):
+    """subprocess.Popen of a program that must start with the default
+    dispositions, as from a login shell (our interpreter ignores SIGINT).
+
+    Resetting them in a ``preexec_fn`` would make CPython fork() the
+    interpreter and run Python in the child (see ModuleChildren).  Instead
+    each ignored one is caught by a no-op handler for the instant of the
+    vfork/exec: the child gets the default from execve(), the interpreter
+    loses nothing (a signal in that instant is swallowed, as ignored).
+    SIGCHLD ignored (children reaped by the kernel) keeps the preexec_fn.
+    """
+    ignored = []
+    for name in _CHILD_DEFAULT_SIGNALS:
+        signum = getattr(signal, name, None)
+        if signum is not None and _getsignal(signum) == signal.SIG_IGN:
+            ignored.append(signum)
+    if not ignored:
+        return subprocess.Popen(argv, **kwargs)
+    if signal.SIGCHLD in ignored:
+        return subprocess.Popen(argv, preexec_fn=_reset_child_signals, **kwargs)
+    try:
+        for signum in ignored:
+            signal.signal(signum, _swallow_signal)
+    except ValueError:  # not the main thread
+        return subprocess.Popen(argv, preexec_fn=_reset_child_signals, **kwargs)
+    try:
+        return subprocess.Popen(argv, **kwargs)
+    finally:
+        for signum in ignored:
+            signal.signal(signum, signal.SIG_IGN)
+
+
+def _swallow_signal(signum, frame):
+    pass
+
+
 def _reset_child_signals():
-    # the runner's interpreter may ignore SIGPIPE etc.; programs expect defaults
-    for name in ('SIGPIPE', 'SIGINT', 'SIGTERM', 'SIGCHLD'):
+    for name in _CHILD_DEFAULT_SIGNALS + ('SIGPIPE',):
         signum = getattr(signal, name, None)
         if signum is not None:
             signal.signal(signum, signal.SIG_DFL)

@@ -404,6 +404,31 @@ def test_exec_command_semantics():
     assert cwd[1] == b'/usr\n'
 
 
+@pytest.mark.parametrize('python', TARGET_PYTHONS, ids=os.path.basename)
+def test_exec_command_children_start_with_default_signals_without_a_fork(tmp_path, python):
+    """raw/script/program modules: the interpreter ignores SIGINT (and here
+    SIGTERM); the program must see both at their default, and no Python
+    runs in the child (no fork of the interpreter) unless SIGCHLD is
+    ignored, which only a preexec_fn can reset."""
+    marker = str(tmp_path / 'python-ran-in-child')
+    status = "grep '^SigIgn' /proc/self/status"
+    ignore = "[__import__('signal').signal(n, __import__('signal').SIG_IGN) for n in %s] and None"
+    calls = [('eval', ignore % '(2, 13, 15)'),
+             ('eval', "__import__('os').register_at_fork(after_in_child=lambda: open(%r, 'w').close())" % marker),
+             ('exec_command', (status,)),
+             ('eval', "__import__('os').path.exists(%r)" % marker),
+             ('eval', "[__import__('signal').getsignal(n) == 1 for n in (2, 15)]"),  # still ignored
+             ('eval', ignore % '(17,)'),
+             ('exec_command', (status,)),
+             ('eval', "__import__('os').path.exists(%r)" % marker)]
+    replies = in_fresh_interpreter(calls, python)
+    for rc, out, _ in (replies[2], replies[6]):
+        ignored = int(out.split()[1], 16)
+        assert rc == 0 and not ignored & (1 << 1 | 1 << 12 | 1 << 14 | 1 << 16), out
+    assert replies[3] is False and replies[7] is True
+    assert replies[4] == [True, True]
+
+
 def _wait_job(path, timeout=20):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
