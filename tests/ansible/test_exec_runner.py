@@ -10,7 +10,6 @@ import json
 import glob
 import os
 import pickle
-import re
 import signal
 import subprocess
 import sys
@@ -21,6 +20,7 @@ import ansible.release
 import pytest
 
 from ansible_mitogen import module_finder, planner, support, task_wire
+from tests import versions
 
 # ansible-core >= 2.21 returns `invocation` only when INJECT_INVOCATION asks for it.
 INVOCATION_BY_DEFAULT = support.parse(ansible.release.__version__) < (2, 21)
@@ -53,10 +53,15 @@ def in_fresh_interpreter(calls, python=sys.executable):
 # Debian ships no 3.8; this machine kind has a pyenv build of it.
 PYTHON38 = next(iter(sorted(glob.glob('/root/.pyenv/versions/3.8*/bin/python3.8'))
                      + [p for p in ['/usr/bin/python3.8'] if os.path.exists(p)]), None)
-# Every target Python found here (3.8 ... 3.13 as pyenv builds): the state
-# snapshot relies on CPython details (runner.GlobalState) checked on each.
-TARGET_PYTHONS = [path for path in sorted(glob.glob('/root/.pyenv/versions/3.*/bin/python3.*'))
-                  if re.fullmatch(r'python3\.([89]|1\d)', os.path.basename(path))] or [sys.executable]
+# Every target Python found here that this ansible-core supports (3.8 ...
+# 3.13 as pyenv builds): the state snapshot relies on CPython details
+# (runner.GlobalState) checked on each, and how programs start differs.
+def _python_id(path):
+    return path.split('/versions/')[-1].split('/')[0] if '/versions/' in path else path
+
+
+TARGET_PYTHONS = [path for _, path in sorted(versions.target_pythons(
+    support.parse(ansible.release.__version__)).items())] or [sys.executable]
 
 
 def hand_bundle(fqn, modules):
@@ -183,7 +188,7 @@ def test_exit_codes_and_output_streams():
     assert replies[3]['rc'] == 0 and json.loads(replies[3]['stdout'])['a'] == '{}'
 
 
-@pytest.mark.parametrize('python', TARGET_PYTHONS, ids=os.path.basename)
+@pytest.mark.parametrize('python', TARGET_PYTHONS, ids=_python_id)
 def test_global_state_is_restored_between_runs(python):
     messy = probe_module('''
         import signal
@@ -214,7 +219,7 @@ def test_global_state_is_restored_between_runs(python):
                      'argv': [], 'term': True}
 
 
-@pytest.mark.parametrize('python', TARGET_PYTHONS, ids=os.path.basename)
+@pytest.mark.parametrize('python', TARGET_PYTHONS, ids=_python_id)
 def test_state_set_once_per_interpreter_does_not_leak_into_the_next_module(python):
     """What a module changes in the persistent interpreter, the next one
     does not see: it starts from the state a fresh interpreter (vanilla's)
@@ -274,7 +279,7 @@ def _ansiballz_run(name, args, module_path, python):
     return json.loads(proc.stdout)
 
 
-@pytest.mark.parametrize('python', TARGET_PYTHONS, ids=os.path.basename)
+@pytest.mark.parametrize('python', TARGET_PYTHONS, ids=_python_id)
 def test_programs_a_module_starts_inherit_what_they_do_under_vanilla(tmp_path, python):
     """In an interpreter that ignores SIGINT (as ours do), a module's
     run_command children see the dispositions, mask and umask of a vanilla
@@ -404,7 +409,7 @@ def test_exec_command_semantics():
     assert cwd[1] == b'/usr\n'
 
 
-@pytest.mark.parametrize('python', TARGET_PYTHONS, ids=os.path.basename)
+@pytest.mark.parametrize('python', TARGET_PYTHONS, ids=_python_id)
 def test_exec_command_children_start_with_default_signals_without_a_fork(tmp_path, python):
     """raw/script/program modules: the interpreter ignores SIGINT (and here
     SIGTERM); the program must see both at their default, and no Python
