@@ -10,6 +10,7 @@ import json
 import glob
 import os
 import pickle
+import signal
 import subprocess
 import sys
 import textwrap
@@ -19,6 +20,7 @@ import ansible.release
 import pytest
 
 from ansible_mitogen import module_finder, planner, support, task_wire
+from tests import versions
 
 # ansible-core >= 2.21 returns `invocation` only when INJECT_INVOCATION asks for it.
 INVOCATION_BY_DEFAULT = support.parse(ansible.release.__version__) < (2, 21)
@@ -46,6 +48,20 @@ def in_fresh_interpreter(calls, python=sys.executable):
                           capture_output=True, env=env, timeout=60, cwd='/')
     assert proc.returncode == 0, proc.stderr.decode()
     return pickle.loads(proc.stdout)
+
+
+# Debian ships no 3.8; this machine kind has a pyenv build of it.
+PYTHON38 = next(iter(sorted(glob.glob('/root/.pyenv/versions/3.8*/bin/python3.8'))
+                     + [p for p in ['/usr/bin/python3.8'] if os.path.exists(p)]), None)
+# Every target Python found here that this ansible-core supports (3.8 ...
+# 3.13 as pyenv builds): the state snapshot relies on CPython details
+# (runner.GlobalState) checked on each, and how programs start differs.
+def _python_id(path):
+    return path.split('/versions/')[-1].split('/')[0] if '/versions/' in path else path
+
+
+TARGET_PYTHONS = [path for _, path in sorted(versions.target_pythons(
+    support.parse(ansible.release.__version__)).items())] or [sys.executable]
 
 
 def hand_bundle(fqn, modules):
@@ -172,7 +188,8 @@ def test_exit_codes_and_output_streams():
     assert replies[3]['rc'] == 0 and json.loads(replies[3]['stdout'])['a'] == '{}'
 
 
-def test_global_state_is_restored_between_runs():
+@pytest.mark.parametrize('python', TARGET_PYTHONS, ids=_python_id)
+def test_global_state_is_restored_between_runs(python):
     messy = probe_module('''
         import signal
         os.environ['LEAK'] = '1'
@@ -195,14 +212,15 @@ def test_global_state_is_restored_between_runs():
     replies = in_fresh_interpreter([
         ('run', (python_spec(messy, env={'TASK_ENV': 'yes'}, cwd='/usr'),)),
         ('run', (python_spec(report),)),
-    ])
+    ], python)
     assert json.loads(replies[0]['stdout']) == {'env': 'yes', 'cwd': '/tmp'}
     after = json.loads(replies[1]['stdout'])
     assert after == {'leak': None, 'home': True, 'cwd': '/', 'umask': 0o022, 'path': False,
                      'argv': [], 'term': True}
 
 
-def test_state_set_once_per_interpreter_does_not_leak_into_the_next_module():
+@pytest.mark.parametrize('python', TARGET_PYTHONS, ids=_python_id)
+def test_state_set_once_per_interpreter_does_not_leak_into_the_next_module(python):
     """What a module changes in the persistent interpreter, the next one
     does not see: it starts from the state a fresh interpreter (vanilla's)
     has, although the snapshot is taken cheaply and restored only when
@@ -233,12 +251,60 @@ def test_state_set_once_per_interpreter_does_not_leak_into_the_next_module():
         ('run', (python_spec(messy),)),
         ('run', (python_spec(report),)),
         ('eval', "__import__('subprocess').run(['sh', '-c', 'echo ${LEAK:-none}'], capture_output=True).stdout"),
-    ])
+    ], python)
     fresh, changed, after = (json.loads(r['stdout']) for r in replies[1:4])
     assert changed == {'locale': 'C.UTF-8'}
     assert fresh['locale'] != 'C.UTF-8' and fresh['timeout'] is None and fresh['pipe']
     assert after == fresh
     assert replies[4] == b'none\n'  # the process environment, not only os.environ
+
+
+CHILDREN_MODULE = os.path.join(REPO_ROOT, 'tests', 'ansible', 'playbooks', 'library', 'parity_children.py')
+IGNORE_SIGINT = ('eval', "__import__('signal').signal(2, __import__('signal').SIG_IGN) and None")
+
+
+def _ansiballz_run(name, args, module_path, python):
+    """The module as vanilla runs it: its AnsiballZ wrapper in a new interpreter."""
+    from ansible.executor.module_common import modify_module
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar
+
+    real_module_plan(name, args, module_path)  # the plugin loader, initialised
+    built = modify_module(module_name=name, module_path=module_path, module_args=args,
+                          templar=Templar(loader=DataLoader()),
+                          task_vars={'ansible_python_interpreter': python})
+    # started as sshd starts it, whatever this test run ignores
+    proc = subprocess.run([python], input=built.b_module_data, capture_output=True, timeout=60, cwd='/',
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.parametrize('python', TARGET_PYTHONS, ids=_python_id)
+def test_programs_a_module_starts_inherit_what_they_do_under_vanilla(tmp_path, python):
+    """In an interpreter that ignores SIGINT (as ours do), a module's
+    run_command children see the dispositions, mask and umask of a vanilla
+    run; no Python runs in the child unless the module asked for a umask
+    (then run_command's preexec_fn must run: it is kept)."""
+    marker = str(tmp_path / 'python-ran-in-child')
+    args = {'marker': marker}
+    plan = real_module_plan('parity_children', args, CHILDREN_MODULE)
+    spec = plan.answer({'need': list(plan.bundle.sources)})
+    ours = result_json(in_fresh_interpreter([IGNORE_SIGINT, ('run', (spec,))], python)[1])
+    vanilla = _ansiballz_run('parity_children', args, CHILDREN_MODULE, python)
+    assert vanilla['python_in_child'] == [True, True, True]  # the probe sees a preexec_fn
+    assert ours['python_in_child'] == [False, False, True]
+    assert vanilla['umask']['stdout'][0] == '0077' and vanilla['shell']['stdout'][0] == '0022'
+    assert vanilla['sigint_default_handler'] and any(line.startswith('SigIgn:') for line in vanilla['plain']['stdout'])
+    for key in ('plain', 'shell', 'umask', 'sigint_default_handler', 'sigpipe_ignored'):
+        assert ours[key] == vanilla[key], key
+
+
+def test_sigint_stays_ignored_by_the_interpreter_after_a_module():
+    probe = probe_module('print(json.dumps({}))')
+    replies = in_fresh_interpreter([IGNORE_SIGINT, ('run', (python_spec(probe),)),
+                                    ('eval', "__import__('signal').getsignal(2) == __import__('signal').SIG_IGN"),
+                                    ('eval', "__import__('subprocess').Popen.__module__")])
+    assert replies[2:] == [True, 'subprocess']
 
 
 def test_atexit_handlers_of_a_module_run_after_it(tmp_path):
@@ -343,6 +409,31 @@ def test_exec_command_semantics():
     assert cwd[1] == b'/usr\n'
 
 
+@pytest.mark.parametrize('python', TARGET_PYTHONS, ids=_python_id)
+def test_exec_command_children_start_with_default_signals_without_a_fork(tmp_path, python):
+    """raw/script/program modules: the interpreter ignores SIGINT (and here
+    SIGTERM); the program must see both at their default, and no Python
+    runs in the child (no fork of the interpreter) unless SIGCHLD is
+    ignored, which only a preexec_fn can reset."""
+    marker = str(tmp_path / 'python-ran-in-child')
+    status = "grep '^SigIgn' /proc/self/status"
+    ignore = "[__import__('signal').signal(n, __import__('signal').SIG_IGN) for n in %s] and None"
+    calls = [('eval', ignore % '(2, 13, 15)'),
+             ('eval', "__import__('os').register_at_fork(after_in_child=lambda: open(%r, 'w').close())" % marker),
+             ('exec_command', (status,)),
+             ('eval', "__import__('os').path.exists(%r)" % marker),
+             ('eval', "[__import__('signal').getsignal(n) == 1 for n in (2, 15)]"),  # still ignored
+             ('eval', ignore % '(17,)'),
+             ('exec_command', (status,)),
+             ('eval', "__import__('os').path.exists(%r)" % marker)]
+    replies = in_fresh_interpreter(calls, python)
+    for rc, out, _ in (replies[2], replies[6]):
+        ignored = int(out.split()[1], 16)
+        assert rc == 0 and not ignored & (1 << 1 | 1 << 12 | 1 << 14 | 1 << 16), out
+    assert replies[3] is False and replies[7] is True
+    assert replies[4] == [True, True]
+
+
 def _wait_job(path, timeout=20):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -381,9 +472,6 @@ def test_async_job_time_limit_kills_it(tmp_path):
     assert done['failed'] is True and done['msg'] == 'Timeout exceeded'
 
 
-# Debian ships no 3.8; this machine kind has a pyenv build of it.
-PYTHON38 = next(iter(sorted(glob.glob('/root/.pyenv/versions/3.8*/bin/python3.8'))
-                     + [p for p in ['/usr/bin/python3.8'] if os.path.exists(p)]), None)
 
 
 @pytest.mark.skipif(PYTHON38 is None, reason='no Python 3.8 here')

@@ -116,6 +116,25 @@ def test_which_shell_runs_commands(inventory, tmp_path):
             task, vanilla[task], ours[task])
 
 
+@pytest.mark.timeout(300)
+def test_what_programs_inherit_matches_vanilla(inventory, target, tmp_path):
+    """Signal dispositions, signal mask and umask of the programs a task
+    starts (command, shell, raw, a module's run_command, with become, in a
+    fork): our interpreters ignore SIGINT, which their children inherited."""
+    runs = []
+    for strategy in (harness.VANILLA, harness.MITOGEN):
+        # the same start: a module's remote_tmp warning depends on it
+        target.exec(["rm", "-rf", "/home/mitogen_user/.ansible", "/root/.ansible"])
+        runs.append(by_task(results("_parity_children.yml", inventory, strategy, tmp_path)))
+    vanilla, ours = runs
+    assert set(vanilla) == set(ours) and len(vanilla) == 7
+    # the comparison sees the dispositions and the umask run_command sets
+    assert any(line.startswith("SigIgn:") for line in vanilla["command"]["stdout_lines"])
+    assert vanilla["module run_command"]["umask"]["stdout"][0] == "0077"
+    for task, want in vanilla.items():
+        assert _normalized(ours[task]) == _normalized(want), task
+
+
 # -- 2. meta: reset_connection over many hosts of one machine ----------------
 
 def _host_line_vars(inventory: str) -> Dict[str, str]:
