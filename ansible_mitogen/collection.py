@@ -159,7 +159,7 @@ def _builtin_module_options(module: str) -> Dict[str, Any]:
 def _documented_options(plugin_type: str, name: str, doc: Dict[str, Any]) -> Dict[str, Any]:
     options: Dict[str, Any] = {}
     if plugin_type == "connection":
-        from ansible_mitogen.connection import common_options
+        from ansible_mitogen.executor.connection import common_options
 
         options.update(_builtin_options(builtin_connection(name)))
         options.update(common_options())

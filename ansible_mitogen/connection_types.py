@@ -21,8 +21,8 @@ from typing import Callable, Dict, List, NamedTuple, Optional
 import mitogen.parent
 
 import ansible_mitogen
-from ansible_mitogen import transport_config as tc
-from ansible_mitogen.transport_config import Hop, Settings
+from ansible_mitogen.executor import transport_config as tc
+from ansible_mitogen.executor.transport_config import Hop, Settings
 
 
 class ConnectionType(NamedTuple):
@@ -120,11 +120,11 @@ import sys
 
 if (ROOT := os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))) not in sys.path:
     sys.path.append(ROOT)  # a checkout used without installing it
-import ansible_mitogen.connection  # noqa: E402
+import ansible_mitogen.executor.connection  # noqa: E402
 
 DOCUMENTATION = """%(documentation)s"""
 
-Connection = ansible_mitogen.connection.connection_type("%(name)s", __name__)
+Connection = ansible_mitogen.executor.connection.connection_type("%(name)s", __name__)
 '''
 
 _ENTRY_POINT = '''"""Connection type accel.mitogen.%(plugin)s: entry point into ansible_mitogen, see its collection.py."""

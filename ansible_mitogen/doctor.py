@@ -16,7 +16,8 @@ import sys
 from typing import Callable, List, Optional, Tuple
 
 import ansible_mitogen
-from ansible_mitogen import collection, loaders, support
+from ansible_mitogen import collection, support
+from ansible_mitogen.controller import loaders
 
 DISTRIBUTION = "ansible-mitogen-accel"
 

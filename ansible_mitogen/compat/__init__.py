@@ -1,7 +1,7 @@
 """Old playbooks keep working: 2.9 syntax and behaviours on modern ansible-core.
 
 Controller-side.  `install()` is the one entry, called by
-ansible_mitogen.activation when our vars plugin `accel.mitogen.accelerate`
+ansible_mitogen.controller.activation when our vars plugin `accel.mitogen.accelerate`
 loads (before ansible-core parses the playbook) and again when a play
 starts accelerated; vanilla runs never import this package.  One module per
 concern:

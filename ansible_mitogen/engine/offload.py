@@ -28,7 +28,7 @@ import threading
 import time
 from typing import Any, List, Optional
 
-from ansible_mitogen import speedups
+from ansible_mitogen.controller import speedups
 from ansible_mitogen.engine import pool
 from ansible_mitogen.engine.state_lock import STATE
 

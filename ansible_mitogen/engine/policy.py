@@ -20,7 +20,7 @@ one task exactly as vanilla does:
 import os
 from typing import Any, FrozenSet, Optional
 
-from ansible_mitogen import loaders
+from ansible_mitogen.controller import loaders
 
 EXECUTOR_VAR = "mitogen_executor"
 EXECUTOR_ENV = "MITOGEN_EXECUTOR"

@@ -37,7 +37,7 @@ from typing import Any, Optional
 
 from ansible.errors import AnsibleError
 
-from ansible_mitogen import plugin_warmup
+from ansible_mitogen.controller import plugin_warmup
 from ansible_mitogen.engine import ast_lock, offload, worker
 from ansible_mitogen.engine.state_lock import STATE
 

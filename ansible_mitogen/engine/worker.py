@@ -27,7 +27,7 @@ from ansible.errors import AnsibleError
 from ansible.executor.process.worker import WorkerProcess as ForkedWorker
 from ansible.utils.display import Display
 
-from ansible_mitogen import speedups
+from ansible_mitogen.controller import speedups
 from ansible_mitogen.engine import offload, policy, task_run, thread_context
 from ansible_mitogen.engine.state_lock import STATE
 

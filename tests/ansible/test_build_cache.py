@@ -1,4 +1,4 @@
-"""The per-process cache of built modules (ansible_mitogen/build_cache.py).
+"""The per-process cache of built modules (ansible_mitogen/executor/build_cache.py).
 
 Controller-side.  In-process: for the real `command` module, what the cache
 serves after the first build equals what ansible-core's modify_module (and
@@ -121,7 +121,7 @@ def build_env(monkeypatch):
     from ansible.plugins.loader import init_plugin_loader, module_loader
     from ansible.template import Templar
 
-    from ansible_mitogen import build_cache
+    from ansible_mitogen.executor import build_cache
 
     if not module_loader._searched_paths:
         init_plugin_loader()
@@ -160,7 +160,7 @@ ARGS = [
 
 
 def test_served_builds_equal_vanilla_and_skip_modify_module(build_env):
-    from ansible_mitogen import module_finder
+    from ansible_mitogen.executor import module_finder
 
     build_cache, vanilla, path, templar, calls = build_env
     for task_vars in TASK_VARS:

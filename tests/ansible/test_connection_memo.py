@@ -4,8 +4,8 @@ Controller-side, on three real targets with forks 3: tasks whose port, ssh
 arguments (set_fact) or become password differ from the previous task's
 on that host must log in with their own settings (a wrong port or a moved
 login is unreachable, a wrong password fails), and the next task with the
-old settings works again (ansible_mitogen/stack_memo.py,
-ansible_mitogen/context_uses.py).  Ours and vanilla give the same recap;
+old settings works again (ansible_mitogen/executor/stack_memo.py,
+ansible_mitogen/executor/context_uses.py).  Ours and vanilla give the same recap;
 the playbook's asserts check each result.  Changes with identical output
 under both are in tests/ansible/engine/connection_vars.yml
 (test_engine_semantics.py compares those event by event).
@@ -34,7 +34,7 @@ def test_changed_settings_rebuild_the_stack(strategy, three_targets):
 
 
 def test_a_build_holds_only_while_every_value_reads_the_same():
-    from ansible_mitogen import stack_memo
+    from ansible_mitogen.executor import stack_memo
 
     values = {"port": 22, "password": "s3cret", "user": "root"}
     readers = {"option": values.get}
@@ -54,7 +54,7 @@ def test_a_build_holds_only_while_every_value_reads_the_same():
 
 
 def test_a_build_that_read_a_template_is_not_kept():
-    from ansible_mitogen import stack_memo
+    from ansible_mitogen.executor import stack_memo
 
     recorder = stack_memo.Recorder({"var": {}.get})
     recorder.spoil()

@@ -13,7 +13,10 @@ import pytest
 import mitogen.parent
 
 import ansible_mitogen
-from ansible_mitogen import collection, connection, connection_types, loaders, services, transport_config
+from ansible_mitogen import collection, connection_types
+from ansible_mitogen.controller import loaders
+from ansible_mitogen.executor import connection, transport_config
+from ansible_mitogen.multiplexer import services
 
 ROOT = os.path.dirname(ansible_mitogen.PACKAGE_DIR)
 

@@ -37,7 +37,7 @@ from ansible.plugins.action import ActionBase
 class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         import mitogen.core
-        from ansible_mitogen import source_relay
+        from ansible_mitogen.remote import source_relay
 
         conn = self._connection
         conn._connect()

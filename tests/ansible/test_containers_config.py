@@ -7,7 +7,8 @@ call; connection.via_root walks mitogen_via chains.
 import pytest
 from ansible.errors import AnsibleError
 
-from ansible_mitogen import connection, connection_types, transport_config
+from ansible_mitogen import connection_types
+from ansible_mitogen.executor import connection, transport_config
 
 
 class PlayContext:

@@ -1,4 +1,4 @@
-"""Controller speedups (ansible_mitogen.speedups, plugin_warmup) keep results intact.
+"""Controller speedups (ansible_mitogen.controller.speedups, plugin_warmup) keep results intact.
 
 Controller-side.  deepcopy with speedups installed must still give a
 faithful, independent copy; the strategy process's heap is frozen once the
@@ -15,7 +15,7 @@ import re
 
 import pytest
 
-from ansible_mitogen import speedups
+from ansible_mitogen.controller import speedups
 from tests.ansible import harness
 
 PLAYBOOK = "templating_lookups.yml"

@@ -2,7 +2,7 @@
 
 Controller side, in the test process, with a real master router and a
 local child context (no target needed).  Each test drives one piece of
-ansible_mitogen.engine or ansible_mitogen.context_cache the way the
+ansible_mitogen.engine or ansible_mitogen.executor.context_cache the way the
 strategy process does, and asserts what a run would see.
 """
 import errno
@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 
-from ansible_mitogen.context_cache import ContextCache
+from ansible_mitogen.executor.context_cache import ContextCache
 from ansible_mitogen.engine import ast_lock, offload
 from tests.ansible import harness
 from tests.ansible.test_faults_units import router  # noqa: F401, F811 (the fixture)

@@ -1,6 +1,6 @@
 """An async job's result file, read the way async_status reads it, at every moment.
 
-Target-side, in the test process: ansible_mitogen.runner starts a real
+Target-side, in the test process: ansible_mitogen.remote.runner starts a real
 detached job (double fork, as on a target) whose program prints its
 result after a pause, while a reader polls ``<async_dir>/<jid>`` in a
 tight loop with the read of ansible-core's async_status module.  Every
@@ -14,7 +14,7 @@ import os
 import threading
 import time
 
-from ansible_mitogen import runner
+from ansible_mitogen.remote import runner
 
 PROGRAM = b"""#!/bin/sh
 sleep 0.3

@@ -1,10 +1,10 @@
 """Target-side runners, exercised in real, fresh Python interpreters.
 
 Runs on the controller: each test starts a clean interpreter (no Ansible
-imported, like a target) that imports ``ansible_mitogen.runner`` and runs a
+imported, like a target) that imports ``ansible_mitogen.remote.runner`` and runs a
 list of specs in order, so persistence across tasks is tested too.  Real
 ansible-core modules are prepared by ``module_common.modify_module`` and
-planned by ``ansible_mitogen.planner``, as the action mixin does.
+planned by ``ansible_mitogen.executor.planner``, as the action mixin does.
 """
 import json
 import glob
@@ -19,7 +19,9 @@ import time
 import ansible.release
 import pytest
 
-from ansible_mitogen import module_finder, planner, support, task_wire
+from ansible_mitogen import support
+from ansible_mitogen.executor import module_finder, planner
+from ansible_mitogen.remote import task_wire
 from tests import versions
 
 # ansible-core >= 2.21 returns `invocation` only when INJECT_INVOCATION asks for it.
@@ -29,7 +31,7 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 
 DRIVER = textwrap.dedent('''
     import os, pickle, sys
-    from ansible_mitogen import runner
+    from ansible_mitogen.remote import runner
     calls = pickle.load(sys.stdin.buffer)
     out = []
     for func, arg in calls:
@@ -484,12 +486,12 @@ def test_runner_module_compiles_for_python38():
     # keep target code free of syntax newer than 3.8
     import ast
     for name in ('runner.py', 'target.py', 'task_wire.py'):
-        with open(os.path.join(REPO_ROOT, 'ansible_mitogen', name)) as fp:
+        with open(os.path.join(REPO_ROOT, 'ansible_mitogen', 'remote', name)) as fp:
             ast.parse(fp.read(), feature_version=(3, 8))
 
 
 def test_wire_compression_roundtrip_and_size():
-    from ansible_mitogen import target
+    from ansible_mitogen.remote import target
     params = json.dumps({'ANSIBLE_MODULE_ARGS': {'_raw_params': '/bin/true', '_ansible_check_mode': False,
                                                  '_ansible_no_log': False, '_ansible_remote_tmp': '~/.ansible/tmp'}}).encode()
     packed = task_wire.compress(params)

@@ -17,7 +17,8 @@ import pytest
 import mitogen.core
 import mitogen.master
 import mitogen.parent
-from ansible_mitogen import runner, transport_config
+from ansible_mitogen.executor import transport_config
+from ansible_mitogen.remote import runner
 from tests.ansible.test_exec_runner import hand_bundle, probe_module, python_spec, PKGS
 
 SECRET = 'fd-s3cret-4711'
@@ -103,7 +104,7 @@ def test_secrets_never_in_debug_log(router, caplog, tmp_path):
 
 
 def test_secret_hops_keep_distinct_stack_keys():
-    from ansible_mitogen.services import stack_key
+    from ansible_mitogen.multiplexer.services import stack_key
     one = [{'method': 'sudo', 'kwargs': {'password': transport_config.secret('pass-one-4711')}}]
     two = [{'method': 'sudo', 'kwargs': {'password': transport_config.secret('pass-two-4711')}}]
     assert stack_key(one) != stack_key(two)

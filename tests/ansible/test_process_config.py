@@ -6,7 +6,8 @@ resolves options shows up here.
 """
 import pytest
 
-from ansible_mitogen import loaders, transport_config
+from ansible_mitogen.controller import loaders
+from ansible_mitogen.executor import transport_config
 
 
 def test_python_path_forms():

@@ -16,7 +16,7 @@ from tests.ansible import harness
 
 PRELUDE = """
 import os, sys, time
-from ansible_mitogen import process, services
+from ansible_mitogen.multiplexer import process, services
 
 def slow_server(delay):
     original = services.MultiplexerServer

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from ansible_mitogen import services
+from ansible_mitogen.multiplexer import services
 
 LOCAL = {"method": "local", "kwargs": {"python_path": [sys.executable]}}
 

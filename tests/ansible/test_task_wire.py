@@ -1,4 +1,4 @@
-"""The task wire protocol (ansible_mitogen.task_wire) and the modules that speak it.
+"""The task wire protocol (ansible_mitogen.remote.task_wire) and the modules that speak it.
 
 Runs on the controller: the always-fork rule, checked by name and by real
 runs of the runner in a fresh interpreter (a forked module reports another
@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from ansible_mitogen import planner, runner, target, task_wire
+from ansible_mitogen.executor import planner
+from ansible_mitogen.remote import runner, target, task_wire
 from tests.ansible.test_exec_runner import PKGS, hand_bundle, in_fresh_interpreter, python_spec
 
 # The two lists the rule replaced, as they stood in planner.py and runner.py.
@@ -92,7 +93,7 @@ def test_packed_and_unpacked_round_trip_only_large_bytes():
 def test_plan_code_packs_unless_the_chain_relays_sources():
     """A first call carries its code as one xz stream; a SourceRelayChain
     (it relays SOURCES per digest) gets manifest and sources plain."""
-    from ansible_mitogen.connection import SourceRelayChain
+    from ansible_mitogen.executor.connection import SourceRelayChain
     from tests.ansible.test_exec_runner import real_module_plan
 
     plan = real_module_plan('ping', {})

@@ -168,12 +168,12 @@ def test_connection_classes_and_options_by_fqcn(fresh_venv):
 import json, sys
 from ansible import constants as C
 from ansible.plugins.loader import connection_loader, init_plugin_loader
-import ansible_mitogen.connection
+import ansible_mitogen.executor.connection
 init_plugin_loader()
 out = {}
 for name in sys.argv[1:]:
     cls = connection_loader.get(name, class_only=True)
-    out[name] = [issubclass(cls, ansible_mitogen.connection.Connection), cls.ansible_name,
+    out[name] = [issubclass(cls, ansible_mitogen.executor.connection.Connection), cls.ansible_name,
                  sorted(C.config.get_configuration_definitions("connection", cls._load_name))]
 print(json.dumps(out))
 """

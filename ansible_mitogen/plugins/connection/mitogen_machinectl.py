@@ -10,7 +10,7 @@ import sys
 
 if (ROOT := os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))) not in sys.path:
     sys.path.append(ROOT)  # a checkout used without installing it
-import ansible_mitogen.connection  # noqa: E402
+import ansible_mitogen.executor.connection  # noqa: E402
 
 DOCUMENTATION = """
 name: mitogen_machinectl
@@ -31,4 +31,4 @@ options:
     vars: [{name: mitogen_machinectl_path}]
 """
 
-Connection = ansible_mitogen.connection.connection_type("machinectl", __name__)
+Connection = ansible_mitogen.executor.connection.connection_type("machinectl", __name__)

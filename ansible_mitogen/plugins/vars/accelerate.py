@@ -4,7 +4,7 @@ Loaded by ansible-core's vars loader in the controller while the inventory
 is read (`vars_plugins_enabled = host_group_vars, accel.mitogen.accelerate`),
 before the playbook's strategy is loaded.  Instantiating it makes the
 builtin `linear`, `free` and `host_pinned` strategies load as our wrapped
-strategy (ansible_mitogen/loaders.py), which activates everything when the
+strategy (ansible_mitogen/controller/loaders.py), which activates everything when the
 play starts.  It contributes no variables.  Reached through
 ansible_collections/accel/mitogen/plugins/vars/accelerate.py.
 """
@@ -12,7 +12,7 @@ from typing import Any, Dict
 
 from ansible.plugins.vars import BaseVarsPlugin
 
-from ansible_mitogen import activation
+from ansible_mitogen.controller import activation
 
 DOCUMENTATION = """
 name: accelerate

@@ -28,8 +28,8 @@ import mitogen.unix
 
 LOG = logging.getLogger(__name__)
 
-CONTEXT_SERVICE = "ansible_mitogen.services.ContextService"
-MODULE_CACHE_SERVICE = "ansible_mitogen.services.ModuleCacheService"
+CONTEXT_SERVICE = "ansible_mitogen.multiplexer.services.ContextService"
+MODULE_CACHE_SERVICE = "ansible_mitogen.multiplexer.services.ModuleCacheService"
 DEFAULT_MAX_INTERPRETERS = 20
 # Methods that reach another machine (or container): the last of them in a
 # stack is the login context; become hops after it share its machine.
@@ -140,7 +140,7 @@ class ContextService(mitogen.service.Service):
     @mitogen.service.expose(mitogen.service.AllowParents())
     def acquire(self, context: Any) -> None:
         """A task reuses `context`, whose get() answer its process kept
-        (ansible_mitogen.context_cache): count it as get() would."""
+        (ansible_mitogen.executor.context_cache): count it as get() would."""
         with self._lock:
             for entry in self._entries.values():
                 if entry.context == context:
@@ -278,8 +278,8 @@ def connect_hop(router: Any, hop: Dict[str, Any], via: Any) -> Any:
 
 
 def init_child(context: Any, init_kwargs: dict) -> Dict[str, Any]:
-    """Run ansible_mitogen.target.init_child once in a new interpreter."""
-    import ansible_mitogen.target as target
+    """Run ansible_mitogen.remote.target.init_child once in a new interpreter."""
+    import ansible_mitogen.remote.target as target
 
     # ahead of the call: its imports (target, runner, task_wire) cost no round trips
     context.router.responder.push(context, target.__name__)

@@ -109,7 +109,7 @@ class ModuleBundle(NamedTuple):
 
 
 def digest_of(data: bytes) -> str:
-    """Same content address as ``ansible_mitogen.runner.digest_of``."""
+    """Same content address as ``ansible_mitogen.remote.runner.digest_of``."""
     return hashlib.sha1(data).hexdigest()[:20]
 
 

@@ -16,9 +16,10 @@ import os
 import shlex
 from typing import Any, Callable, Dict, List, Optional
 
-from ansible_mitogen import module_finder, task_wire
-from ansible_mitogen.connection import SourceRelayChain
-from ansible_mitogen.task_wire import CODE_XZ, HAVE, MANIFEST, NEED, SOURCES
+from ansible_mitogen.executor import module_finder
+from ansible_mitogen.remote import task_wire
+from ansible_mitogen.executor.connection import SourceRelayChain
+from ansible_mitogen.remote.task_wire import CODE_XZ, HAVE, MANIFEST, NEED, SOURCES
 
 
 class Plan(object):

@@ -9,7 +9,7 @@ hooks StrategyBase itself, so these subclasses only need to activate.
 """
 from typing import Any, Type
 
-from ansible_mitogen import activation, speedups
+from ansible_mitogen.controller import activation, speedups
 
 
 def wrap(builtin: Type[Any]) -> Type[Any]:

@@ -25,11 +25,11 @@ from typing import Any, Dict, List, Tuple
 
 import mitogen.service
 
-from ansible_mitogen import transport_config
+from ansible_mitogen.executor import transport_config
 
 #: Seconds a put is held back before it is sent.
 HOLD = 0.5
-CONTEXT_SERVICE = "ansible_mitogen.services.ContextService"
+CONTEXT_SERVICE = "ansible_mitogen.multiplexer.services.ContextService"
 
 _Key = Tuple[int, int]  # (id of the multiplexer client's router, context id)
 

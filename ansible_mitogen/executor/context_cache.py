@@ -23,7 +23,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import mitogen.core
 
-from ansible_mitogen import services
+from ansible_mitogen.multiplexer import services
 
 #: (router, one key per hop) -> ContextService.get's answer.
 _Key = Tuple[Any, Tuple[str, ...]]

@@ -16,7 +16,7 @@ import tempfile
 
 import mitogen.core
 
-from ansible_mitogen import runner, task_wire
+from ansible_mitogen.remote import runner, task_wire
 
 LOG = logging.getLogger(__name__)
 
@@ -90,10 +90,10 @@ def create_fork_child(econtext=None):
 
 
 def run_module(kwargs):
-    """Run one planned module invocation (see ``ansible_mitogen.planner``).
+    """Run one planned module invocation (see ``ansible_mitogen.executor.planner``).
 
     This call is most of the per-task traffic: large parameters and outputs
-    travel compressed (``ansible_mitogen.task_wire``).
+    travel compressed (``ansible_mitogen.remote.task_wire``).
     """
     return task_wire.packed(runner.run(kwargs), task_wire.STDOUT, task_wire.STDERR)
 

@@ -2,7 +2,7 @@
 
 Runs on intermediaries (the mitogen_via host's interpreter, e.g. the ssh
 context in front of N containers), called by task workers through
-`ansible_mitogen.connection.SourceRelayChain`.  Without it, every target
+`ansible_mitogen.executor.connection.SourceRelayChain`.  Without it, every target
 behind the intermediary asks the controller for the same module and
 module_utils sources, and each copy crosses the (slow) link to the
 intermediary.  With it, a source crosses that link once: the worker sends
@@ -27,10 +27,10 @@ def push(target, new_sources, digests):
     intermediary still run their tasks in parallel.  Returns the digests
     the store misses (the worker sends those itself), else [].
     """
-    import ansible_mitogen.runner
+    import ansible_mitogen.remote.runner
 
     for digest, data in new_sources.items():
-        if ansible_mitogen.runner.digest_of(data) != digest:
+        if ansible_mitogen.remote.runner.digest_of(data) != digest:
             raise ValueError("source digest mismatch for %s" % digest)
         _store[digest] = data
         _stats["received"] += 1
@@ -38,7 +38,7 @@ def push(target, new_sources, digests):
     lost = [d for d in digests if d not in _store]
     if lost:
         return lost
-    target.call(ansible_mitogen.runner.add_sources, dict((d, _store[d]) for d in digests))
+    target.call(ansible_mitogen.remote.runner.add_sources, dict((d, _store[d]) for d in digests))
     _stats["relayed"] += 1
     return []
 

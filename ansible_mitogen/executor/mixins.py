@@ -1,11 +1,11 @@
 """ActionModuleMixin: the action-plugin execution path over Mitogen contexts.
 
-Runs in the task worker (controller).  ``ansible_mitogen.loaders`` mixes it
+Runs in the task worker (controller).  ``ansible_mitogen.controller.loaders`` mixes it
 in front of every action plugin class that is built for one of our
 connections.  It replaces the ``ActionBase`` methods that would otherwise
 run shell snippets over the connection (module execution, temp dirs, file
 transfer, ``~`` expansion, permission fixups) with single calls into
-``ansible_mitogen.target`` through the connection's call chain, while
+``ansible_mitogen.remote.target`` through the connection's call chain, while
 keeping vanilla's argument handling and result processing so output is
 identical.
 """
@@ -33,8 +33,9 @@ except ImportError:  # ansible-core >= 2.21: results are UnifiedTaskResult objec
 
 import mitogen.core
 
-from ansible_mitogen import build_cache, planner, runner, target, task_wire
-from ansible_mitogen.connection import BecomeFailed, InterpreterMissing
+from ansible_mitogen.executor import build_cache, planner
+from ansible_mitogen.remote import runner, target, task_wire
+from ansible_mitogen.executor.connection import BecomeFailed, InterpreterMissing
 
 LOG = logging.getLogger(__name__)
 display = Display()

@@ -109,7 +109,7 @@ def start(forks: int = 5, count: Optional[int] = None) -> None:
     global _socket_dir, _owner_pid
     if _multiplexers:
         return
-    from ansible_mitogen import transport_config
+    from ansible_mitogen.executor import transport_config
 
     transport_config.remember_controller_pid()
     _socket_dir = tempfile.mkdtemp(prefix="ansible-mitogen-")
@@ -171,7 +171,7 @@ def _multiplexer_main(index: int, path: str, size: int, death_fd: int, ready_fd:
     signal.signal(signal.SIGTERM, lambda *_: _raise_exit())
     _close_inherited_fds(keep=(0, 1, 2, death_fd, ready_fd))
     _set_process_title("ansible-mitogen: multiplexer %d" % index)
-    from ansible_mitogen import services
+    from ansible_mitogen.multiplexer import services
 
     server = services.MultiplexerServer(path, pool_size=size)
     try:

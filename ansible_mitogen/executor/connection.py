@@ -12,7 +12,7 @@ lines.  Behind an intermediary, module sources go through its
 source_relay (SourceRelayChain).  connection_type() builds the classes of
 the plugin files in plugins/connection/.
 
-Contract used by ansible_mitogen.mixins (action plugins): get_chain(),
+Contract used by ansible_mitogen.executor.mixins (action plugins): get_chain(),
 homedir, cwd, get_default_cwd(), allocates_tty(), runs_login_shell(),
 get_default_env(), get_good_temp_dir(), context, login_context, parent, put_data(), get_binding(), get_stack().
 """
@@ -27,8 +27,11 @@ from ansible.errors import AnsibleConnectionFailure, AnsibleError
 from ansible.plugins.connection import ConnectionBase
 from ansible.utils.display import Display
 
-from ansible_mitogen import connection_types, context_cache, context_uses, loaders, process, stack_memo, transport_config
-from ansible_mitogen.transport_config import Hop
+from ansible_mitogen import connection_types
+from ansible_mitogen.controller import loaders
+from ansible_mitogen.executor import context_cache, context_uses, stack_memo, transport_config
+from ansible_mitogen.multiplexer import process
+from ansible_mitogen.executor.transport_config import Hop
 
 display = Display()
 
@@ -39,10 +42,10 @@ INLINE_FILE_LIMIT = 128 * 1024
 # intermediary; None ends the waiting.
 RELAY_RETRY_DELAYS = (0.05, 0.2, 0.5, 1.0, None)
 FILE_SERVICE = "mitogen.service.FileService"
-# Service names as plain strings: importing ansible_mitogen.services would
+# Service names as plain strings: importing ansible_mitogen.multiplexer.services would
 # pull the multiplexer-only code into every task worker.
-CONTEXT_SERVICE = "ansible_mitogen.services.ContextService"
-MODULE_CACHE_SERVICE = "ansible_mitogen.services.ModuleCacheService"
+CONTEXT_SERVICE = "ansible_mitogen.multiplexer.services.ContextService"
+MODULE_CACHE_SERVICE = "ansible_mitogen.multiplexer.services.ModuleCacheService"
 
 
 # Longest wait (s) for the multiplexer to shut a reset connection down: it
@@ -354,7 +357,7 @@ class Connection(ConnectionBase):
         return dirs or ["~/.ansible/tmp", "/var/tmp", "/tmp"]
 
     def _init_kwargs(self) -> Dict[str, Any]:
-        from ansible_mitogen import logging as am_logging
+        from ansible_mitogen.controller import logging as am_logging
 
         return {"log_level": am_logging.level(), "candidate_temp_dirs": self._candidate_temp_dirs()}
 
@@ -437,7 +440,7 @@ class Connection(ConnectionBase):
         self._connect()
         context = self.login_context if use_login else self.context
         if use_fork:
-            from ansible_mitogen import target
+            from ansible_mitogen.remote import target
 
             context = mitogen.parent.CallChain(context).call(target.create_fork_child)
             self._fork_contexts.append(context)
@@ -526,7 +529,7 @@ class Connection(ConnectionBase):
 
     def exec_command(self, cmd: str, in_data: Optional[bytes] = None, sudoable: bool = True) -> Tuple[int, bytes, bytes]:
         super().exec_command(cmd, in_data=in_data, sudoable=sudoable)
-        from ansible_mitogen import target
+        from ansible_mitogen.remote import target
 
         shell = target.runner.LOGIN_SHELL if self.runs_login_shell() else None
         # vanilla runs it as the login user: become is the caller's to add
@@ -542,7 +545,7 @@ class Connection(ConnectionBase):
         (mode and owner as target.write_path and file_owner() say)."""
         import mitogen.core
 
-        from ansible_mitogen import target
+        from ansible_mitogen.remote import target
 
         self.get_chain().call(target.write_path, out_path, mitogen.core.Blob(data), mode=mode, utimes=utimes,
                               owner=self.file_owner(), masked=masked)
@@ -560,7 +563,7 @@ class Connection(ConnectionBase):
             with open(in_path, "rb") as fp:
                 self.put_data(out_path, fp.read(), mode=mode, masked=True)
             return
-        from ansible_mitogen import target
+        from ansible_mitogen.remote import target
 
         # Only the task's own context may read the file, and only meanwhile.
         chain = self.get_chain()
@@ -574,7 +577,7 @@ class Connection(ConnectionBase):
 
     def fetch_file(self, in_path: str, out_path: str) -> None:
         super().fetch_file(in_path, out_path)
-        from ansible_mitogen import target
+        from ansible_mitogen.remote import target
 
         data = self.get_chain().call(target.read_path, in_path)
         directory = os.path.dirname(out_path) or "."
@@ -650,7 +653,7 @@ class _RecordedAttributes:
 
 class SourceRelayChain:
     """CallChain to a target behind a mitogen_via intermediary whose module
-    sources go through ansible_mitogen.source_relay on that intermediary.
+    sources go through ansible_mitogen.remote.source_relay on that intermediary.
 
     Everything but a run_module call carrying sources passes straight
     through.  For such a call the sources are first pushed to the target by
@@ -668,14 +671,14 @@ class SourceRelayChain:
         return getattr(self.chain, name)
 
     def call(self, func: Any, *args: Any, **kwargs: Any) -> Any:
-        from ansible_mitogen import target, task_wire
+        from ansible_mitogen.remote import target, task_wire
 
         if func is not target.run_module or kwargs or not args[0].get(task_wire.SOURCES):
             return self.chain.call(func, *args, **kwargs)
         return self._relayed(func, args[0])
 
     def _relayed(self, func: Any, spec: Dict[str, Any]) -> Any:
-        from ansible_mitogen import source_relay, task_wire
+        from ansible_mitogen.remote import source_relay, task_wire
 
         relay = self.connection.relay_context()
         bare_spec = dict(spec)

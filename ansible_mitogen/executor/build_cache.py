@@ -43,7 +43,7 @@ import threading
 import zipfile
 from typing import Any, Dict, Iterator, NamedTuple, Optional, Tuple
 
-from ansible_mitogen import module_finder
+from ansible_mitogen.executor import module_finder
 
 # Bounds of one process's cache: entries, and payload bytes kept (a zip in
 # base64 until a target first needs the bundle, then the bundle's sources).

@@ -1,8 +1,8 @@
 """Module runners: execute one Ansible module invocation and report rc/stdout/stderr.
 
-Runs on TARGETS (Python 3.8+, stdlib only).  ``ansible_mitogen.target``
+Runs on TARGETS (Python 3.8+, stdlib only).  ``ansible_mitogen.remote.target``
 calls into it for every task; the controller-side planner
-(``ansible_mitogen.planner``) builds the ``spec`` dicts it consumes.
+(``ansible_mitogen.executor.planner``) builds the ``spec`` dicts it consumes.
 
 Two families of runners exist:
 
@@ -43,7 +43,7 @@ import traceback
 # SIG_DFL and SIG_IGN come back as the ints 0 and 1.  See GlobalState.
 from _signal import getsignal as _getsignal
 
-from ansible_mitogen import task_wire
+from ansible_mitogen.remote import task_wire
 
 LOADER_NAME = 'ansible.module_utils._internal._ansiballz._loader'
 RESPAWN_NAME = 'ansible.module_utils.common.respawn'

@@ -11,8 +11,9 @@ import logging
 import threading
 from typing import Optional
 
-from ansible_mitogen import compat, engine, loaders, plugin_warmup, speedups
-from ansible_mitogen import logging as am_logging
+from ansible_mitogen import compat, engine
+from ansible_mitogen.controller import loaders, plugin_warmup, speedups
+from ansible_mitogen.controller import logging as am_logging
 
 LOG = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ def activate(forks: Optional[int] = None, start_multiplexers: bool = True) -> No
         if start_multiplexers:
             # After the plugin dirs are known, before workers fork.
             preload()
-            from ansible_mitogen import process
+            from ansible_mitogen.multiplexer import process
 
             process.start(forks=forks if forks is not None else _configured_forks())
         _active = True
@@ -75,11 +76,11 @@ PRELOAD = (
     "mitogen.unix",
     "mitogen.service",
     "mitogen.select",
-    "ansible_mitogen.connection",
-    "ansible_mitogen.target",
-    "ansible_mitogen.mixins",
-    "ansible_mitogen.planner",
-    "ansible_mitogen.module_finder",
+    "ansible_mitogen.executor.connection",
+    "ansible_mitogen.remote.target",
+    "ansible_mitogen.executor.mixins",
+    "ansible_mitogen.executor.planner",
+    "ansible_mitogen.executor.module_finder",
     "ansible.executor.module_common",
     # ansible-core 2.19 imports the module argument/result serialization
     # profiles by name on every module call.

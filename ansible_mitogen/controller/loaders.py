@@ -8,11 +8,11 @@ every worker inherits the patched loaders.  Three hooks:
   ... for the types connection_types.TYPES declares.  Other types (winrm, paramiko,
   network_cli, ...) load untouched.
 * action wrapping: an action plugin built for one of our connections gets
-  `ansible_mitogen.mixins.ActionModuleMixin` mixed in front of its class, so
+  `ansible_mitogen.executor.mixins.ActionModuleMixin` mixed in front of its class, so
   module execution and file transfer go through the persistent context.
 * builtin strategies accelerated (installed by the `accel.mitogen.accelerate`
   vars plugin while the inventory is read, before the strategy loads):
-  strategy_loader hands out `ansible_mitogen.strategy.wrap(<builtin>)` for
+  strategy_loader hands out `ansible_mitogen.controller.strategy.wrap(<builtin>)` for
   `linear`, `free` and `host_pinned`, the very class our strategy plugins
   are, without going through the loader path that warns about third-party
   strategies.
@@ -89,7 +89,7 @@ def _note_alias(plugin: Any, name: str) -> None:
 
 
 def is_our_connection(connection: Any) -> bool:
-    """True for connection objects built from ansible_mitogen.connection."""
+    """True for connection objects built from ansible_mitogen.executor.connection."""
     return bool(getattr(connection, "is_mitogen_connection", False))
 
 
@@ -99,7 +99,7 @@ def mixed_action_class(klass: Type[Any]) -> Type[Any]:
     # which the doctor and the collection's doc fragments do not need.  An
     # ImportError must surface: swallowing it once made every module call of
     # a new ansible-core take the vanilla path silently.
-    from ansible_mitogen.mixins import ActionModuleMixin as mixin
+    from ansible_mitogen.executor.mixins import ActionModuleMixin as mixin
 
     if issubclass(klass, mixin):
         return klass
@@ -116,7 +116,7 @@ def wrap_action_plugins() -> None:
 
     # Fails here, at activation, if the execution path cannot load on this
     # ansible-core, rather than in every task worker.
-    import ansible_mitogen.mixins  # noqa: F401
+    import ansible_mitogen.executor.mixins  # noqa: F401
 
     def build(original):
         def get_with_context(name, *args, **kwargs):
@@ -152,9 +152,9 @@ def wrapped_builtin_strategy(name: str, collection_list: Any = None) -> Any:
         return None
     wrapped = _wrapped_strategies.get(klass)
     if wrapped is None:
-        import ansible_mitogen.strategy
+        import ansible_mitogen.controller.strategy
 
-        wrapped = _wrapped_strategies[klass] = ansible_mitogen.strategy.wrap(klass)
+        wrapped = _wrapped_strategies[klass] = ansible_mitogen.controller.strategy.wrap(klass)
     return wrapped
 
 

@@ -1,0 +1,1 @@
+"""The strategy process: activation and its hooks into ansible-core."""

@@ -1,0 +1,1 @@
+"""One task on the controller: connection plugin and action path."""

@@ -1,0 +1,1 @@
+"""Code that travels to targets and intermediaries."""
