@@ -1,8 +1,10 @@
 """Ansible plugin pack: runs Ansible tasks over persistent Mitogen contexts.
 
-Imported by the strategy and connection plugins in `plugins/` (controller,
-multiplexer and task-worker processes).  Only `runner.py`, `target.py`
-and `task_wire.py` travel to targets.  `plugin_paths()` tells users what to put in ansible.cfg.
+Imported by the plugins in `plugins/`.  Laid out by where code runs:
+`controller/` and `engine/` in the strategy process, `multiplexer/` in the
+connection multiplexers, `executor/` wherever a task runs on the
+controller, `remote/` on targets (the only code that travels, with this
+file).  `plugin_paths()` tells users what to put in ansible.cfg.
 """
 import os
 from typing import Dict

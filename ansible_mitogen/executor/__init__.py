@@ -1,1 +1,9 @@
-"""One task on the controller: connection plugin and action path."""
+"""One task on the controller: the connection plugin and the action path.
+
+Runs where ansible-core's TaskExecutor runs a task: an executor thread or
+process of the engine, or a forked task worker.  connection.py reaches the
+host's multiplexer for the task's contexts (hops from transport_config.py,
+kept in context_cache.py); mixins.py runs the action's modules and file
+transfers through them, planned by planner.py from the sources
+module_finder.py finds.  Calls go to ansible_mitogen.remote on targets.
+"""
