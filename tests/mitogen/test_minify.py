@@ -122,14 +122,15 @@ def test_our_own_packages_minify(tmp_path):
     """Every module we forward stays the same code, line for line."""
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     for package in ('mitogen', 'ansible_mitogen'):
-        for name in sorted(os.listdir(os.path.join(root, package))):
-            if name.endswith('.py'):
-                with open(os.path.join(root, package, name), 'rb') as fp:
+        for folder, _, names in os.walk(os.path.join(root, package)):
+            for name in sorted(n for n in names if n.endswith('.py')):
+                path = os.path.join(folder, name)
+                with open(path, 'rb') as fp:
                     source = fp.read()
                 out = blank_source(source)
-                assert out is not source and len(out) < len(source), name
-                assert out.count(b'\n') == source.count(b'\n'), name
-                assert _code(out.decode()) == _code(source.decode()), name
+                assert out is not source and len(out) < len(source), path
+                assert out.count(b'\n') == source.count(b'\n'), path
+                assert _code(out.decode()) == _code(source.decode()), path
 
 
 def test_minimized_core_boots_on_python38():
