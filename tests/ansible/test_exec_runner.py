@@ -493,6 +493,27 @@ def test_runner_module_compiles_for_python38():
             ast.parse(fp.read(), feature_version=(3, 8))
 
 
+def test_remote_code_imports_nothing_of_the_controller_side():
+    # what travels must not pull controller code (or ansible) into a target
+    import ast
+    remote = os.path.join(REPO_ROOT, 'ansible_mitogen', 'remote')
+    for name in sorted(n for n in os.listdir(remote) if n.endswith('.py')):
+        with open(os.path.join(remote, name)) as fp:
+            tree = ast.parse(fp.read())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                imported = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                assert not node.level, '%s: relative import' % name
+                imported = [node.module]
+            else:
+                continue
+            for module in imported:
+                top = module.split('.')[0]
+                assert top == 'mitogen' or module.startswith('ansible_mitogen.remote') or (
+                    top != 'ansible_mitogen' and top != 'ansible'), '%s imports %s' % (name, module)
+
+
 def test_wire_compression_roundtrip_and_size():
     from ansible_mitogen.remote import target
     params = json.dumps({'ANSIBLE_MODULE_ARGS': {'_raw_params': '/bin/true', '_ansible_check_mode': False,
