@@ -6,7 +6,9 @@ scenario (100 `command: /bin/true` tasks, one task looping 100 times, 20
 copy + 20 template; 10 commands on 100 targets; one command on a fresh
 host: `first_task`; 100 `debug` tasks; a play without tasks: `empty`, the
 start-up alone) it runs ansible-playbook under both strategies and records wall
-time, controller CPU (user+sys of the process tree), peak controller memory
+time, controller CPU (every process the run started, ssh and vanilla's
+daemonized ControlPersist masters included, counted by a cpuacct cgroup;
+the test bed's relays are left out: see RunCPU), peak controller memory
 (PSS summed over the process tree, sampled), bytes on the wire and bytes up
 (counted by the test bed's relay, which every ssh connection goes through)
 and link round trips (exchanges in the relay's event log,
@@ -26,7 +28,6 @@ import argparse
 import glob
 import json
 import os
-import resource
 import shlex
 import signal
 import subprocess
@@ -211,6 +212,64 @@ def engines(peer_venv: str = "", ansible_venv: str = "", vars_plugin: bool = Fal
 ENGINES: List[Engine] = engines()
 
 
+class RunCPU:
+    """CPU time of every process one run starts, whatever its parent.
+
+    resource.RUSAGE_CHILDREN sees only the processes ansible-playbook
+    reaps: our multiplexers' ssh processes, but not vanilla's ControlPersist
+    masters, which daemonize out of the tree.  So each run goes into a
+    cgroup of its own (cgroup v1 cpuacct, or v2), where those stay.  The
+    latency relays every ssh connection goes through are test equipment,
+    not part of any engine: each reports its own CPU in its stats file
+    (tests/testbed/relay.py), and that is taken off.
+    """
+
+    V1 = "/sys/fs/cgroup/cpuacct"
+    V2 = "/sys/fs/cgroup"
+
+    def __init__(self) -> None:
+        name = "bench-ansible-%d-%d" % (os.getpid(), time.monotonic_ns())
+        self.v1 = os.path.isfile(os.path.join(self.V1, "cpuacct.usage"))
+        if not self.v1 and not os.path.isfile(os.path.join(self.V2, "cgroup.controllers")):
+            raise SystemExit("bench_ansible: needs a cpuacct (v1) or v2 cgroup to count controller CPU (run as root)")
+        self.path = os.path.join(self.V1 if self.v1 else self.V2, name)
+        os.mkdir(self.path)
+
+    def join(self) -> None:
+        """preexec_fn of the run: the new process enters the cgroup before it execs."""
+        with open(os.path.join(self.path, "cgroup.procs"), "w") as fp:
+            fp.write(str(os.getpid()))
+
+    def seconds(self) -> float:
+        if self.v1:
+            with open(os.path.join(self.path, "cpuacct.usage")) as fp:
+                return int(fp.read()) / 1e9
+        with open(os.path.join(self.path, "cpu.stat")) as fp:
+            usage = dict(line.split() for line in fp)
+        return int(usage["usage_usec"]) / 1e6
+
+    def close(self) -> None:
+        """Remove the cgroup once its last process (a relay flushing its stats) is gone."""
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                os.rmdir(self.path)
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+
+def relay_cpu(run_dir: str) -> float:
+    """CPU the run's latency relays spent (their stats files, written at exit)."""
+    total = 0.0
+    for path in glob.glob(os.path.join(run_dir, "relay-*.json")):
+        with open(path) as fp:
+            total += json.load(fp).get("cpu_s", 0.0)
+    return total
+
+
 def run_once(playbook: str, inventory: str, engine: Engine, forks: int, stats_dir: str) -> Dict[str, float]:
     """One measured run; `stats_dir` is where this run's relays write.
 
@@ -225,10 +284,11 @@ def run_once(playbook: str, inventory: str, engine: Engine, forks: int, stats_di
     os.replace(tmp_link, link)
     control_dir = tempfile.mkdtemp(prefix="bench-cp-")
     env = harness.environment(engine.strategy, dict(engine.extra_env, ANSIBLE_SSH_CONTROL_PATH_DIR=control_dir))
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = RunCPU()
     started = time.monotonic()
     proc = subprocess.Popen([engine.ansible, "-i", inventory, "--forks", str(forks), playbook],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=cpu.join)
     peak = [0]
     done = threading.Event()
 
@@ -248,7 +308,6 @@ def run_once(playbook: str, inventory: str, engine: Engine, forks: int, stats_di
     wall = time.monotonic() - started
     done.set()
     sampler.join()
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     recap = harness.parse_recap(out)
     if proc.returncode != 0 or any(c.get("failed") or c.get("unreachable") for c in recap.values()):
         raise RuntimeError("%s run failed (rc %d):\n%s" % (engine.label, proc.returncode, out[-4000:]))
@@ -260,9 +319,11 @@ def run_once(playbook: str, inventory: str, engine: Engine, forks: int, stats_di
             stats = json.load(fp)
         wire += stats["to_target"] + stats["from_target"]
         up += stats["to_target"]
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3), "peak_pss_mb": round(peak[0] / 2**20, 1),
-            "wire_bytes": wire, "up_bytes": up, "round_trips": round_trips(run_dir)}
+    relays = relay_cpu(run_dir)
+    controller = cpu.seconds() - relays
+    cpu.close()
+    return {"wall_s": round(wall, 3), "cpu_s": round(controller, 3), "relay_cpu_s": round(relays, 3),
+            "peak_pss_mb": round(peak[0] / 2**20, 1), "wire_bytes": wire, "up_bytes": up, "round_trips": round_trips(run_dir)}
 
 
 def round_trips(run_dir: str) -> int:
