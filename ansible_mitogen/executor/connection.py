@@ -16,11 +16,12 @@ Contract used by ansible_mitogen.executor.mixins (action plugins): get_chain(),
 homedir, cwd, get_default_cwd(), allocates_tty(), runs_login_shell(),
 get_default_env(), get_good_temp_dir(), context, login_context, parent, put_data(), get_binding(), get_stack().
 """
+import contextlib
 import os
 import re
 import tempfile
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, BinaryIO, Dict, Iterator, List, Optional, Tuple
 
 from ansible import constants as C
 from ansible.errors import AnsibleConnectionFailure, AnsibleError
@@ -580,20 +581,8 @@ class Connection(ConnectionBase):
         from ansible_mitogen.remote import target
 
         data = self.get_chain().call(target.read_path, in_path)
-        directory = os.path.dirname(out_path) or "."
-        fd, tmp = tempfile.mkstemp(prefix=".mitogen-fetch-", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as fp:
-                fp.write(_as_bytes(data))
-                fp.flush()
-                os.fsync(fp.fileno())
-            os.rename(tmp, out_path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        with replacing(out_path) as fp:
+            fp.write(_as_bytes(data))
 
     def _release_forks(self) -> None:
         for context in self._fork_contexts:
@@ -787,6 +776,28 @@ def _config_reader(plugin_name: str, host_vars: Dict[str, Any]):
         except Exception:  # an unresolvable option reads as unset, like a missing one
             return None
     return option
+
+
+@contextlib.contextmanager
+def replacing(out_path: str) -> Iterator[BinaryIO]:
+    """A file to write that replaces `out_path` only once whole.
+
+    Written beside it, fsync'd, then renamed over it: a fetch that fails
+    or is interrupted leaves the old file (or none) and no partial copy.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=".mitogen-fetch-", dir=os.path.dirname(out_path) or ".")
+    try:
+        with os.fdopen(fd, "wb") as fp:
+            yield fp
+            fp.flush()
+            os.fsync(fp.fileno())
+        os.rename(tmp, out_path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 class _ViaPlayContext:

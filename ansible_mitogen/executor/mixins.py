@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import secrets
-import tempfile
 import time
 from typing import Any, Dict, Optional
 
@@ -35,7 +34,7 @@ import mitogen.core
 
 from ansible_mitogen.executor import build_cache, planner
 from ansible_mitogen.remote import runner, target, task_wire
-from ansible_mitogen.executor.connection import BecomeFailed, InterpreterMissing
+from ansible_mitogen.executor.connection import BecomeFailed, InterpreterMissing, replacing
 
 LOG = logging.getLogger(__name__)
 display = Display()
@@ -66,26 +65,14 @@ def stream_fetch(connection: Any, in_path: str, out_path: str) -> None:
         from ansible.errors import AnsibleFileNotFound
         raise AnsibleFileNotFound('file or module does not exist: %s' % in_path)
     offsets = list(range(0, info['size'], FETCH_CHUNK))
-    directory = os.path.dirname(out_path) or '.'
-    fd, tmp = tempfile.mkstemp(prefix='.mitogen-fetch-', dir=directory)
-    try:
-        with os.fdopen(fd, 'wb') as fp:
-            pending = collections.deque()
-            for offset in offsets:
-                pending.append(chain.call_async(target.read_chunk, in_path, offset, FETCH_CHUNK))
-                if len(pending) >= FETCH_WINDOW:
-                    fp.write(_receive(connection, pending.popleft()))
-            while pending:
+    with replacing(out_path) as fp:
+        pending = collections.deque()
+        for offset in offsets:
+            pending.append(chain.call_async(target.read_chunk, in_path, offset, FETCH_CHUNK))
+            if len(pending) >= FETCH_WINDOW:
                 fp.write(_receive(connection, pending.popleft()))
-            fp.flush()
-            os.fsync(fp.fileno())
-        os.rename(tmp, out_path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+        while pending:
+            fp.write(_receive(connection, pending.popleft()))
 
 
 def _receive(connection: Any, receiver: Any) -> bytes:
