@@ -32,7 +32,7 @@ PATCH = PATCH_AT + (
 DEPRECATION = "DEPRECATION WARNING"
 # Tasks whose number of calls follows the clock (polling an async job until
 # it ends): the same calls must be made, not the same number of them.
-POLLING_TASKS = {"exec_async.yml": {"async_status"}}
+POLLING_TASKS = {"exec_async.yml": {"async_status", "wait with async_status"}}
 
 
 @pytest.fixture(scope="module")
