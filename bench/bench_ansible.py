@@ -355,12 +355,15 @@ def _stop_control_masters(control_dir: str) -> None:
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10)
 
 
-def best(runs: List[Dict[str, float]]) -> Dict[str, float]:
-    return min(runs, key=lambda r: r["wall_s"])
+def median_run(runs: List[Dict[str, float]]) -> Dict[str, float]:
+    """The run of median wall time (the lower middle one for an even count),
+    with every run's wall time beside it."""
+    ordered = sorted(runs, key=lambda r: r["wall_s"])
+    return dict(ordered[(len(ordered) - 1) // 2], walls_s=[r["wall_s"] for r in runs])
 
 
 def measure_row(row: Dict, playbook: str, inventory: str, forks: int, stats_dir: str, repeat: int) -> Dict:
-    """Fill `row` with both engines' best run and the ratios; prints one line."""
+    """Fill `row` with each engine's median run and the ratios; prints them."""
     label = "%s/%s" % (row["setup"], row["scenario"])
     runs: Dict[str, List[Dict[str, float]]] = {engine.label: [] for engine in ENGINES}
     try:
@@ -370,39 +373,44 @@ def measure_row(row: Dict, playbook: str, inventory: str, forks: int, stats_dir:
             for engine in ENGINES:
                 runs[engine.label].append(run_once(playbook, inventory, engine, forks, stats_dir))
         for engine in ENGINES:
-            row[engine.label] = best(runs[engine.label])
+            row[engine.label] = median_run(runs[engine.label])
     except RuntimeError as exc:
         row["error"] = str(exc)
         print("%-20s FAILED: %s" % (label, exc), flush=True)
         return row
-    van, mit = row["vanilla"], row["mitogen"]
-    row["speedup"] = round(van["wall_s"] / mit["wall_s"], 2)
-    row["cpu_ratio"] = round(van["cpu_s"] / max(mit["cpu_s"], 1e-3), 2)
-    row["wire_ratio"] = round(van["wire_bytes"] / max(mit["wire_bytes"], 1), 2)
     host_tasks = row["targets"] * HOST_TASKS[row["scenario"]]
     for engine in ENGINES:
+        run = row[engine.label]
         if host_tasks:  # the empty play is start-up alone
-            row[engine.label]["cpu_ms_per_host_task"] = round(row[engine.label]["cpu_s"] * 1000 / host_tasks, 2)
-    print("%-20s vanilla %7.2fs %6.2fcpu %6.0fMB %9dB | mitogen %7.2fs %6.2fcpu %6.0fMB %9dB"
-          " | x%.2f wall, x%.2f cpu, x%.2f wire" % (
-              label, van["wall_s"], van["cpu_s"], van["peak_pss_mb"], van["wire_bytes"],
-              mit["wall_s"], mit["cpu_s"], mit["peak_pss_mb"], mit["wire_bytes"],
-              row["speedup"], row["cpu_ratio"], row["wire_ratio"]), flush=True)
-    if host_tasks:
-        print("%-20s controller CPU per host-task: %s" % ("", ", ".join(
-            "%s %.2f ms" % (engine.label, row[engine.label]["cpu_ms_per_host_task"]) for engine in ENGINES)),
-            flush=True)
-    for key, title in (("vars_plugin", "vars plugin"), ("peer", "public Mitogen")):
-        if key in row:
-            other = row[key]
-            row[key + "_speedup"] = round(van["wall_s"] / other["wall_s"], 2)
-            print("%-20s %-14s %7.2fs %6.2fcpu %6.0fMB %9dB | x%.2f wall vs vanilla" % (
-                "", title, other["wall_s"], other["cpu_s"], other["peak_pss_mb"], other["wire_bytes"],
-                row[key + "_speedup"]), flush=True)
-    print("%-20s bytes up / round trips: %s" % ("", ", ".join(
-        "%s %dB %d" % (engine.label, row[engine.label]["up_bytes"], row[engine.label]["round_trips"])
-        for engine in ENGINES)), flush=True)
+            run["cpu_ms_per_host_task"] = round(run["cpu_s"] * 1000 / host_tasks, 2)
+        print("%-20s %-8s %7.2fs wall %6.2fs cpu %6.0fMB %9dB, up %dB in %d round trips%s" % (
+            label, engine.label, run["wall_s"], run["cpu_s"], run["peak_pss_mb"], run["wire_bytes"],
+            run["up_bytes"], run["round_trips"],
+            ", %.2f ms cpu per host-task" % run["cpu_ms_per_host_task"] if host_tasks else ""), flush=True)
+    _ratios(row, label)
     return row
+
+
+def _ratios(row: Dict, label: str) -> None:
+    """Ours against vanilla and against the public Mitogen, where measured."""
+    mit = row.get("mitogen")
+    van = row.get("vanilla")
+    if mit and van:
+        row["speedup"] = round(van["wall_s"] / mit["wall_s"], 2)
+        row["cpu_ratio"] = round(van["cpu_s"] / max(mit["cpu_s"], 1e-3), 2)
+        row["wire_ratio"] = round(van["wire_bytes"] / max(mit["wire_bytes"], 1), 2)
+        print("%-20s ours vs vanilla: x%.2f wall, x%.2f cpu, x%.2f wire (ours/vanilla: %.2f wall, %.2f cpu)" % (
+            "", row["speedup"], row["cpu_ratio"], row["wire_ratio"],
+            mit["wall_s"] / van["wall_s"], mit["cpu_s"] / max(van["cpu_s"], 1e-3)), flush=True)
+    for key in ("vars_plugin", "peer"):
+        other = row.get(key)
+        if not other:
+            continue
+        if van:
+            row[key + "_speedup"] = round(van["wall_s"] / other["wall_s"], 2)
+        if mit:
+            print("%-20s ours/%s: %.2f wall, %.2f cpu" % (
+                "", key, mit["wall_s"] / other["wall_s"], mit["cpu_s"] / max(other["cpu_s"], 1e-3)), flush=True)
 
 
 def write_playbook(workdir: str, scenario: str) -> str:
@@ -467,11 +475,16 @@ def main() -> int:
                         help="e.g. 2.21: a cached venv of that release (tests/versions.py) instead of --ansible-venv")
     parser.add_argument("--python", default="",
                         help="controller Python minor for --ansible-core (default: the newest it supports here)")
+    parser.add_argument("--engines", default="",
+                        help="comma-separated labels to keep (vanilla, mitogen, peer, vars_plugin); default: all;"
+                             " e.g. mitogen,peer for rows where vanilla would take most of an hour")
     parser.add_argument("--vars-plugin", action="store_true",
                         help="also time the vars-plugin entry point (builtin linear + accel.mitogen.accelerate)")
     args = parser.parse_args()
     ansible_venv = args.ansible_venv or (_release_venv(args.ansible_core, args.python) if args.ansible_core else "")
     ENGINES[:] = engines(args.peer_venv, ansible_venv, args.vars_plugin)
+    if args.engines:
+        ENGINES[:] = [e for e in ENGINES if e.label in args.engines.split(",")]
     print("ansible-core %s on Python %s" % _versions(ENGINES[0].ansible), flush=True)
     compile_checkout(os.path.join(os.path.dirname(ENGINES[0].ansible), "python"))
     workdir = tempfile.mkdtemp(prefix="bench-ansible-")
