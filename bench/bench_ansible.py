@@ -283,7 +283,11 @@ def run_once(playbook: str, inventory: str, engine: Engine, forks: int, stats_di
     os.symlink(run_dir, tmp_link)
     os.replace(tmp_link, link)
     control_dir = tempfile.mkdtemp(prefix="bench-cp-")
-    env = harness.environment(engine.strategy, dict(engine.extra_env, ANSIBLE_SSH_CONTROL_PATH_DIR=control_dir))
+    # A connect timeout of 60 s for every engine: with 20 or more targets
+    # connecting at once on a loaded machine, the default 10 s made the
+    # public Mitogen's run fail with unreachable hosts (4 Dec, load 30).
+    env = harness.environment(engine.strategy, dict(
+        engine.extra_env, ANSIBLE_SSH_CONTROL_PATH_DIR=control_dir, ANSIBLE_TIMEOUT="60"))
     cpu = RunCPU()
     started = time.monotonic()
     proc = subprocess.Popen([engine.ansible, "-i", inventory, "--forks", str(forks), playbook],
