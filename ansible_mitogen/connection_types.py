@@ -1,28 +1,30 @@
 """Our Ansible connection types, declared once: TYPES, read from connection_types.yml.
 
 Runs on the controller (strategy process, task workers, ansible-doc and the
-tests).  Each entry names the connection type (plugin `mitogen_<name>`),
+tests), imported by every side of it: controller/ (loaders), engine/
+(policy), executor/ (connection, transport_config) and collection.  It
+imports nothing of ours but the package, so none of them reaches another
+through it.  Each entry names the connection type (plugin `mitogen_<name>`),
 the mitogen method of its login hop (a name of mitogen.parent.METHODS,
-whose role tells login from become), the hops it builds from Ansible's
-settings (transport_config), the vanilla type it stands in for, the builtin
-plugin whose options it accepts, and its own options with their docs.
+whose role tells login from become), how its login hop is built (`hop`:
+evaluated by transport_config.login_hops), the vanilla type it stands in
+for, the builtin plugin whose options it accepts, and its own options with
+their docs.
 
-Derived from it: loaders.CONNECTION_REDIRECTS, the options connection.py
-registers, the documentation of the collection's plugins, and the plugin
-files themselves (`python -m ansible_mitogen.connection_types` writes them;
-tests/ansible/test_connection_types.py checks they are up to date, since
-ansible-doc reads DOCUMENTATION without running the file).
+Derived from it: CONNECTION_REDIRECTS and BECOME_METHODS, the options
+connection.py registers, the documentation of the collection's plugins, and
+the plugin files themselves (`python -m ansible_mitogen.connection_types`
+writes them; tests/ansible/test_connection_types.py checks they are up to
+date, since ansible-doc reads DOCUMENTATION without running the file).
 """
 import os
 import sys
 import textwrap
-from typing import Callable, Dict, List, NamedTuple, Optional
+from typing import Dict, List, NamedTuple, Optional, Union
 
 import mitogen.parent
 
 import ansible_mitogen
-from ansible_mitogen.executor import transport_config as tc
-from ansible_mitogen.executor.transport_config import Hop, Settings
 
 
 class ConnectionType(NamedTuple):
@@ -30,7 +32,11 @@ class ConnectionType(NamedTuple):
     #: mitogen method of its login hop (docker falls back to setns with
     #: mitogen_host_python; incus drives the lxd method with the incus CLI).
     method: str
-    hops: Callable[[Settings], List[Hop]]
+    #: How transport_config builds its login hop: "become", a Settings
+    #: method ("ssh_hop"), "container <builder>" (a function of
+    #: transport_config), or for a container, a mapping keyword -> value
+    #: (see connection_types.yml).
+    hop: Union[str, Dict[str, str]]
     #: Ansible connection type it stands in for while we are active (bare
     #: builtin name or FQCN); None: only reached as mitogen_<name>.
     replaces: Optional[str] = None
@@ -63,18 +69,6 @@ class ConnectionType(NamedTuple):
             "\n" if self.options else "", options)
 
 
-def _hops(spec: str, method: str) -> Callable[[Settings], List[Hop]]:
-    """The hop builder a `hop:` entry names (see connection_types.yml)."""
-    words = spec.split()
-    if words == ["become"]:
-        return lambda s: [s.become_login_hop(method)]
-    if words[0] == "container":
-        kind, build = words[1][:-len("_hop")], getattr(tc, words[1])
-        return lambda s: s.container_hops(kind, build)
-    login = getattr(Settings, words[0])
-    return lambda s: [login(s)]
-
-
 def _load() -> Dict[str, ConnectionType]:
     import yaml
 
@@ -85,8 +79,7 @@ def _load() -> Dict[str, ConnectionType]:
         table = yaml.load(fp, Loader=loader)
     out = {}
     for name, entry in table.items():
-        entry = dict(entry, name=name, hops=_hops(entry.pop("hop"), entry["method"]))
-        out[name] = ConnectionType(**entry)
+        out[name] = ConnectionType(name=name, **entry)
     return out
 
 
@@ -96,14 +89,24 @@ TYPES: Dict[str, ConnectionType] = _load()
 BECOME_METHODS = mitogen.parent.methods_with_role("become")
 
 
-def redirects() -> Dict[str, str]:
-    """Connection type -> ours, for loaders: bare, ansible.builtin./legacy. and FQCN forms."""
+def _redirects() -> Dict[str, str]:
+    """Connection type -> ours: bare, ansible.builtin./legacy. and FQCN forms."""
     out: Dict[str, str] = {}
     for t in TYPES.values():
         if t.replaces:
             for name in (t.replaces, t.name, "ansible.builtin." + t.name, "ansible.legacy." + t.name):
                 out[name] = t.plugin
     return out
+
+
+#: Connection type -> ours, while we are active (loaders patches the
+#: connection loader with it; the engine and mitogen_via read it too).
+CONNECTION_REDIRECTS: Dict[str, str] = _redirects()
+
+
+def redirected_name(name: str) -> str:
+    """Connection type to load instead of `name` while we are active."""
+    return CONNECTION_REDIRECTS.get(name, name)
 
 
 # -- plugin files -------------------------------------------------------------

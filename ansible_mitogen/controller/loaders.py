@@ -5,7 +5,7 @@ every worker inherits the patched loaders.  Three hooks:
 
 * connection redirection: `ssh` -> `mitogen_ssh`, `local` ->
   `mitogen_local`, `docker` / `community.docker.docker` -> `mitogen_docker`,
-  ... for the types connection_types.TYPES declares.  Other types (winrm, paramiko,
+  ... as connection_types.redirected_name says.  Other types (winrm, paramiko,
   network_cli, ...) load untouched.
 * action wrapping: an action plugin built for one of our connections gets
   `ansible_mitogen.executor.mixins.ActionModuleMixin` mixed in front of its class, so
@@ -22,12 +22,7 @@ import os
 from typing import Any, Callable, Dict, Type
 
 import ansible_mitogen
-from ansible_mitogen import connection_types
-
-# Connection type -> ours (bare, ansible.builtin., ansible.legacy. and FQCN).
-CONNECTION_REDIRECTS: Dict[str, str] = connection_types.redirects()
-# Become methods the connection plugins implement as a context hop.
-BECOME_METHODS = connection_types.BECOME_METHODS
+from ansible_mitogen.connection_types import redirected_name
 
 _MARK = "_ansible_mitogen_hooked"
 _mixed_classes: Dict[Type[Any], Type[Any]] = {}
@@ -51,11 +46,6 @@ def _patch(loader: Any, attr: str, build: Callable[[Callable[..., Any]], Callabl
     patched = functools.wraps(original)(build(original))
     setattr(patched, _MARK, True)
     setattr(loader, attr, patched)
-
-
-def redirected_name(name: str) -> str:
-    """Connection type to load instead of `name` while we are active."""
-    return CONNECTION_REDIRECTS.get(name, name)
 
 
 def redirect_connections() -> None:

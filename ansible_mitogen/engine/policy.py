@@ -20,7 +20,7 @@ one task exactly as vanilla does:
 import os
 from typing import Any, FrozenSet, Optional
 
-from ansible_mitogen.controller import loaders
+from ansible_mitogen.connection_types import redirected_name
 
 EXECUTOR_VAR = "mitogen_executor"
 EXECUTOR_ENV = "MITOGEN_EXECUTOR"
@@ -59,7 +59,7 @@ def runs_in_thread(task: Any, task_vars: dict, play_context: Any) -> bool:
 def _thread_safe_connection(name: str) -> bool:
     if name in _names(THREAD_CONNECTIONS_ENV) or _short(name) in _names(THREAD_CONNECTIONS_ENV):
         return True
-    return _short(loaders.redirected_name(name)).startswith("mitogen_")
+    return _short(redirected_name(name)).startswith("mitogen_")
 
 
 def effective_connection(task: Any, task_vars: dict, play_context: Any) -> Optional[str]:

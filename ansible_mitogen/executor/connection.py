@@ -9,7 +9,7 @@ chain -- for the matching contexts over the multiplexer's UNIX socket, and
 keeps them for the task.  Become (sudo/su/doas) is one more hop: commands
 run in the become user's interpreter, so nothing is prefixed to command
 lines.  Behind an intermediary, module sources go through its
-source_relay (SourceRelayChain).  connection_type() builds the classes of
+source_relay (source_relay_chain).  connection_type() builds the classes of
 the plugin files in plugins/connection/.
 
 Contract used by ansible_mitogen.executor.mixins (action plugins): get_chain(),
@@ -17,6 +17,7 @@ homedir, cwd, get_default_cwd(), allocates_tty(), runs_login_shell(),
 get_default_env(), get_good_temp_dir(), context, login_context, parent, put_data(), get_binding(), get_stack().
 """
 import contextlib
+import logging
 import os
 import re
 import tempfile
@@ -29,8 +30,9 @@ from ansible.plugins.connection import ConnectionBase
 from ansible.utils.display import Display
 
 from ansible_mitogen import connection_types
-from ansible_mitogen.controller import loaders
+from ansible_mitogen.connection_types import BECOME_METHODS
 from ansible_mitogen.executor import context_cache, context_uses, stack_memo, transport_config
+from ansible_mitogen.executor.source_relay_chain import SourceRelayChain
 from ansible_mitogen.multiplexer import process
 from ansible_mitogen.executor.transport_config import Hop
 
@@ -39,9 +41,6 @@ display = Display()
 # put_file() sends files up to this size inside one call; larger ones are
 # streamed by the target pulling from the multiplexer's FileService.
 INLINE_FILE_LIMIT = 128 * 1024
-# Waits (s) for a module source another worker is sending to a mitogen_via
-# intermediary; None ends the waiting.
-RELAY_RETRY_DELAYS = (0.05, 0.2, 0.5, 1.0, None)
 FILE_SERVICE = "mitogen.service.FileService"
 # Service names as plain strings: importing ansible_mitogen.multiplexer.services would
 # pull the multiplexer-only code into every task worker.
@@ -180,7 +179,7 @@ class Connection(ConnectionBase):
     has_native_async = False
     supports_persistence = False
     cwd: Any = None  # vanilla local's attribute, see get_default_cwd()
-    become_methods = loaders.BECOME_METHODS
+    become_methods = BECOME_METHODS
 
     def __init__(self, play_context: Any, new_stdin: Any = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(play_context, new_stdin, *args, **kwargs)
@@ -329,7 +328,7 @@ class Connection(ConnectionBase):
         if via:
             recorder.spoil()  # read the via hosts' variables, which we do not record
         templated("mitogen_via")
-        stack = via + login_hops(self.login_method, settings)
+        stack = via + transport_config.login_hops(self.login_method, settings)
         method = recorder.reader("self")("_become_method")
         if method and recorder.reader("self")("_become_changes_user"):
             if method not in self.become_methods:
@@ -358,9 +357,10 @@ class Connection(ConnectionBase):
         return dirs or ["~/.ansible/tmp", "/var/tmp", "/tmp"]
 
     def _init_kwargs(self) -> Dict[str, Any]:
-        from ansible_mitogen.controller import logging as am_logging
-
-        return {"log_level": am_logging.level(), "candidate_temp_dirs": self._candidate_temp_dirs()}
+        # Targets log ours at the level this process does (controller.logging
+        # set it up at activation, from MITOGEN_LOG_LEVEL).
+        return {"log_level": logging.getLogger("ansible_mitogen").getEffectiveLevel(),
+                "candidate_temp_dirs": self._candidate_temp_dirs()}
 
     def _connect(self) -> "Connection":
         if self.context is not None:
@@ -418,7 +418,7 @@ class Connection(ConnectionBase):
         msg = reply["msg"]
         # A failed login is UNREACHABLE like vanilla; a failed become step
         # (bad password, requiretty, ...) is a task failure.
-        if method in loaders.BECOME_METHODS and reply.get("depth", 0) > 1:
+        if method in BECOME_METHODS and reply.get("depth", 0) > 1:
             raise BecomeFailed("%s failed: %s" % (method, msg), tool_output(method, msg))
         python = missing_interpreter(msg)
         if python is not None:
@@ -640,66 +640,12 @@ class _RecordedAttributes:
         return self._read(name)
 
 
-class SourceRelayChain:
-    """CallChain to a target behind a mitogen_via intermediary whose module
-    sources go through ansible_mitogen.remote.source_relay on that intermediary.
-
-    Everything but a run_module call carrying sources passes straight
-    through.  For such a call the sources are first pushed to the target by
-    the intermediary, which is sent only those no worker sent it before
-    (claimed in the multiplexer's ModuleCacheService), so N targets behind
-    one slow link cost one copy; then run_module goes out without them.
-    """
-
-    def __init__(self, chain: Any, target: Any, connection: "Connection") -> None:
-        self.chain = chain
-        self.target = target
-        self.connection = connection
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.chain, name)
-
-    def call(self, func: Any, *args: Any, **kwargs: Any) -> Any:
-        from ansible_mitogen.remote import target, task_wire
-
-        if func is not target.run_module or kwargs or not args[0].get(task_wire.SOURCES):
-            return self.chain.call(func, *args, **kwargs)
-        return self._relayed(func, args[0])
-
-    def _relayed(self, func: Any, spec: Dict[str, Any]) -> Any:
-        from ansible_mitogen.remote import source_relay, task_wire
-
-        relay = self.connection.relay_context()
-        bare_spec = dict(spec)
-        wanted = bare_spec.pop(task_wire.SOURCES)
-        claimed = self.connection.get_binding().claim("source-relay:%s" % (relay.context_id,), sorted(wanted))
-        new = {digest: wanted[digest] for digest in claimed}
-        for delay in RELAY_RETRY_DELAYS:
-            lost = relay.call(source_relay.push, self.target, new, sorted(wanted))
-            if not lost:
-                return self.chain.call(func, bare_spec)
-            if delay is None:
-                break
-            # Another worker claimed these sources and its push is still on
-            # the way; it normally lands within milliseconds.
-            time.sleep(delay)
-        # Still missing (that worker failed, or the intermediary restarted):
-        # the target gets them directly.
-        bare_spec[task_wire.SOURCES] = {digest: wanted[digest] for digest in lost}
-        return self.chain.call(func, bare_spec)
-
-
 def _as_bytes(value: Any) -> bytes:
     if isinstance(value, bytes):
         return value
     if isinstance(value, str):
         return value.encode("utf-8", "surrogateescape")
     return bytes(value)
-
-
-def login_hops(login_method: str, settings: transport_config.Settings) -> List[Hop]:
-    """Hops that log in to the target for connection kind `login_method`."""
-    return connection_types.TYPES[login_method].hops(settings)
 
 
 def _host_vars(host: str, hostvars: Any) -> Dict[str, Any]:
@@ -743,7 +689,7 @@ def via_host_hops(host: str, host_vars: Dict[str, Any], become_user: Optional[st
     ansible_become* variables say."""
     from ansible.plugins.loader import connection_loader
 
-    conn_type = loaders.redirected_name(str(host_vars.get("ansible_connection") or "ssh"))
+    conn_type = connection_types.redirected_name(str(host_vars.get("ansible_connection") or "ssh"))
     plugin = connection_loader.get(conn_type, class_only=True)
     login_method = getattr(plugin, "login_method", None)
     if login_method is None:
@@ -751,10 +697,10 @@ def via_host_hops(host: str, host_vars: Dict[str, Any], become_user: Optional[st
     plugin_name = getattr(plugin, "_load_name", conn_type)
     settings = transport_config.Settings(
         _config_reader(plugin_name, host_vars), host_vars.get, _ViaPlayContext(host, host_vars), None)
-    hops = login_hops(login_method, settings)
+    hops = transport_config.login_hops(login_method, settings)
     if become_user or transport_config.to_bool(host_vars.get("ansible_become")):
         method = str(host_vars.get("ansible_become_method") or "sudo").rsplit(".", 1)[-1]
-        if method not in loaders.BECOME_METHODS:
+        if method not in BECOME_METHODS:
             raise AnsibleError("mitogen_via host %r: become method %r is not supported" % (host, method))
         hops.append(settings.become_hop(method, become_user))
     return hops

@@ -25,7 +25,7 @@ from typing import Any, Dict, List, Tuple
 
 import mitogen.service
 
-from ansible_mitogen.executor import transport_config
+from ansible_mitogen.multiplexer import process
 
 #: Seconds a put is held back before it is sent.
 HOLD = 0.5
@@ -69,7 +69,7 @@ class HeldPuts:
 
     def put(self, parent: Any, context: Any) -> None:
         """A task is done with `context`."""
-        if os.getpid() != transport_config.controller_pid():
+        if os.getpid() != process.controller_pid():
             _send(parent, "put", context)
             return
         with self._cond:

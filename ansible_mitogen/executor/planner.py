@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from ansible_mitogen.executor import module_finder
 from ansible_mitogen.remote import task_wire
-from ansible_mitogen.executor.connection import SourceRelayChain
+from ansible_mitogen.executor.source_relay_chain import SourceRelayChain
 from ansible_mitogen.remote.task_wire import CODE_XZ, HAVE, MANIFEST, NEED, SOURCES
 
 

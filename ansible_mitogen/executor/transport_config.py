@@ -9,13 +9,19 @@ variables -- and returns plain dicts that the multiplexer's ContextService
 turns into `router.<method>(**kwargs)` calls.
 
 A hop is `{"method": name, "kwargs": {...}}`; a stack is a list of hops,
-first hop nearest the controller.
+first hop nearest the controller.  The login hop of each connection type
+is built as connection_types.yml declares it (`login_hops`): most
+containers as a mapping of keywords evaluated here (`declared_hop`), the
+rest by a Settings method or a builder function below.
 """
 import getpass
 import os
 import shlex
 import socket
 from typing import Any, Callable, Dict, List, Optional
+
+from ansible_mitogen import connection_types
+from ansible_mitogen.multiplexer import process
 
 Hop = Dict[str, Any]
 
@@ -35,26 +41,12 @@ _DISCOVERY_SCRIPT = (
     "printf '%%s\\n' %s >&2; exit 127"
 )
 
-_controller_pid = os.getpid()
-
-
-def remember_controller_pid() -> None:
-    """Called by activation in the strategy process: that pid names us."""
-    global _controller_pid
-    _controller_pid = os.getpid()
-
-
-def controller_pid() -> int:
-    """The strategy process's pid (once activation remembered it)."""
-    return _controller_pid
-
-
 def remote_name(mask: bool) -> str:
     """argv[0] of our interpreters on targets: python(mitogen:USER@CONTROLLER:PID)."""
     if mask:
         return FIXED_REMOTE_NAME
     host = socket.gethostname().split(".")[0]
-    return "python(mitogen:%s@%s:%d)" % (getpass.getuser(), host, _controller_pid)
+    return "python(mitogen:%s@%s:%d)" % (getpass.getuser(), host, process.controller_pid())
 
 
 def private_key_file(key_data: str) -> str:
@@ -356,11 +348,59 @@ class Settings:
         return [{"method": "su", "kwargs": dict(self.common_kwargs(), username=user)}]
 
 
+# --- the login hop each connection type declares ------------------------
+
+def login_hops(name: str, s: Settings) -> List[Hop]:
+    """Hops that log in to the target for connection type `name`, built as
+    its `hop` in connection_types.yml says."""
+    declared = connection_types.TYPES[name]
+    hop = declared.hop
+    if isinstance(hop, dict):
+        return s.container_hops(name, lambda s: declared_hop(name, s))
+    if hop == "become":
+        return [s.become_login_hop(declared.method)]
+    words = hop.split()
+    if words[0] == "container":
+        return s.container_hops(name, globals()[words[1]])  # docker_hop, lxd_hop, ...
+    return [getattr(s, words[0])()]
+
+
+def _option(s: Settings, name: str, default: Optional[str] = None) -> Any:
+    value = s.option(name)
+    return value if default is None else value or default
+
+
+#: What a value of a declared hop (`hop: {keyword: value}` in
+#: connection_types.yml) can be: its first word, applied to the Settings
+#: and the words after it.
+_VALUES: Dict[str, Callable[..., Any]] = {
+    "container": lambda s: s.container_name(),
+    "option": _option,
+    "flag": lambda s, name: to_bool(s.option(name)),
+    "args": lambda s, name: split_args(s.option(name)),
+    "tool": lambda s, tool, option=None: s.tool_path(tool, option),
+}
+
+
+def declared_hop(name: str, s: Settings, **given: Any) -> Hop:
+    """The hop connection type `name` declares as a mapping, its keywords
+    evaluated in their declared order (those `given` are not read)."""
+    declared = connection_types.TYPES[name]
+    kwargs = {}
+    for key, value in declared.hop.items():
+        if key in given:
+            kwargs[key] = given[key]
+        else:
+            word, *args = value.split()
+            kwargs[key] = _VALUES[word](s, *args)
+    return {"method": declared.method, "kwargs": kwargs}
+
+
 def docker_hop(s: Settings) -> Hop:
     if to_bool(s.option("mitogen_host_python")):
         # No Python in the container: docker exec cannot bring one in, so
         # enter its namespaces directly with the host's interpreter.
-        return setns_hop(s, kind="docker")
+        return declared_hop("setns", s, kind="docker")
     exec_args: List[str] = []
     if to_bool(s.option("privileged")):
         exec_args.append("--privileged")
@@ -371,23 +411,6 @@ def docker_hop(s: Settings) -> Hop:
     return {"method": "docker", "kwargs": dict(
         container=s.container_name(), username=s.option("remote_user"), docker_path=s.tool_path("docker"),
         docker_args=split_args(s.option("docker_extra_args")), exec_args=exec_args)}
-
-
-def podman_hop(s: Settings) -> Hop:
-    return {"method": "podman", "kwargs": dict(
-        container=s.container_name(), username=s.option("remote_user"),
-        podman_path=s.tool_path("podman", "podman_executable"),
-        podman_args=split_args(s.option("podman_extra_args")))}
-
-
-def buildah_hop(s: Settings) -> Hop:
-    return {"method": "buildah", "kwargs": dict(
-        container=s.container_name(), username=s.option("remote_user"), buildah_path=s.tool_path("buildah"))}
-
-
-def lxc_hop(s: Settings) -> Hop:
-    return {"method": "lxc", "kwargs": dict(
-        container=s.container_name(), lxc_attach_path=s.tool_path("lxc-attach", "lxc_attach_path"))}
 
 
 def _lxd_like_hop(s: Settings, tool: str) -> Hop:
@@ -415,25 +438,6 @@ def kubectl_hop(s: Settings) -> Hop:
     return {"method": "kubectl", "kwargs": dict(
         pod=s.option("kubectl_pod") or s.container_name(), kubectl_path=s.tool_path("kubectl"),
         kubectl_args=kubectl_args(s.option))}
-
-
-def jail_hop(s: Settings) -> Hop:
-    return {"method": "jail", "kwargs": dict(
-        container=s.container_name(), username=s.option("remote_user"), jexec_path=s.tool_path("jexec"))}
-
-
-def machinectl_hop(s: Settings) -> Hop:
-    return {"method": "machinectl", "kwargs": dict(
-        container=s.container_name(), username=s.option("remote_user"),
-        machinectl_path=s.tool_path("machinectl"))}
-
-
-def setns_hop(s: Settings, kind: Optional[str] = None) -> Hop:
-    return {"method": "setns", "kwargs": dict(
-        container=s.container_name(), kind=kind or s.option("mitogen_kind") or "docker",
-        host_python=to_bool(s.option("mitogen_host_python")),
-        username=s.option("remote_user"), docker_path=s.tool_path("docker"), lxc_path=s.tool_path("lxc"),
-        lxc_info_path=s.tool_path("lxc-info", "lxc_info_path"), machinectl_path=s.tool_path("machinectl"))}
 
 
 # kubernetes.core.kubectl option -> kubectl flag (the pod and extra args

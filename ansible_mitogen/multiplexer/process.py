@@ -94,6 +94,14 @@ def socket_paths() -> List[str]:
     return [mux.path for mux in _multiplexers]
 
 
+def controller_pid() -> int:
+    """The strategy process's pid, which names our interpreters on targets
+    (transport_config.remote_name) and is the one process that holds
+    context puts back (context_uses): the process that started the
+    multiplexers, inherited by every process it forks; before that, this one."""
+    return os.getpid() if _owner_pid is None else _owner_pid
+
+
 def multiplexer_pids() -> List[int]:
     return [mux.pid for mux in _multiplexers]
 
@@ -109,9 +117,6 @@ def start(forks: int = 5, count: Optional[int] = None) -> None:
     global _socket_dir, _owner_pid
     if _multiplexers:
         return
-    from ansible_mitogen.executor import transport_config
-
-    transport_config.remember_controller_pid()
     _socket_dir = tempfile.mkdtemp(prefix="ansible-mitogen-")
     _owner_pid = os.getpid()
     size = pool_size(forks)

@@ -2,7 +2,7 @@
 
 Runs on intermediaries (the mitogen_via host's interpreter, e.g. the ssh
 context in front of N containers), called by task workers through
-`ansible_mitogen.executor.connection.SourceRelayChain`.  Without it, every target
+`ansible_mitogen.executor.source_relay_chain.SourceRelayChain`.  Without it, every target
 behind the intermediary asks the controller for the same module and
 module_utils sources, and each copy crosses the (slow) link to the
 intermediary.  With it, a source crosses that link once: the worker sends

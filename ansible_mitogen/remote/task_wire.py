@@ -1,7 +1,7 @@
 """The task wire protocol: what one module call and its reply carry.
 
 Imported on both sides.  In the task worker (controller) the planner and the
-action mixin build calls and read replies with it, and the connection's
+action mixin build calls and read replies with it, and source_relay_chain's
 SourceRelayChain finds the sources in a call; on TARGETS runner and target
 read calls and build replies with it, so it travels with them (pushed ahead
 of ``target.init_child``: no round trip of its own).  Python 3.8+, stdlib

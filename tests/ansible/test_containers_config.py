@@ -7,7 +7,6 @@ call; connection.via_root walks mitogen_via chains.
 import pytest
 from ansible.errors import AnsibleError
 
-from ansible_mitogen import connection_types
 from ansible_mitogen.executor import connection, transport_config
 
 
@@ -19,7 +18,7 @@ class PlayContext:
 def hops(kind, **options):
     settings = transport_config.Settings(options.get, {"ansible_python_interpreter": "/usr/bin/python3"}.get,
                                          PlayContext(), None)
-    return connection_types.TYPES[kind].hops(settings)
+    return transport_config.login_hops(kind, settings)
 
 
 def test_docker_flags_and_timeout():

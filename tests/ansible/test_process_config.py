@@ -6,6 +6,7 @@ resolves options shows up here.
 """
 import pytest
 
+from ansible_mitogen import connection_types
 from ansible_mitogen.controller import loaders
 from ansible_mitogen.executor import transport_config
 
@@ -70,10 +71,10 @@ def test_remote_name_masking():
 
 
 def test_redirect_names():
-    assert loaders.redirected_name("ssh") == "mitogen_ssh"
-    assert loaders.redirected_name("ansible.builtin.local") == "mitogen_local"
+    assert connection_types.redirected_name("ssh") == "mitogen_ssh"
+    assert connection_types.redirected_name("ansible.builtin.local") == "mitogen_local"
     for name in ("winrm", "paramiko_ssh", "ansible.netcommon.network_cli", "mitogen_ssh"):
-        assert loaders.redirected_name(name) == name
+        assert connection_types.redirected_name(name) == name
 
 
 _loader_ready = False

@@ -93,7 +93,7 @@ def test_packed_and_unpacked_round_trip_only_large_bytes():
 def test_plan_code_packs_unless_the_chain_relays_sources():
     """A first call carries its code as one xz stream; a SourceRelayChain
     (it relays SOURCES per digest) gets manifest and sources plain."""
-    from ansible_mitogen.executor.connection import SourceRelayChain
+    from ansible_mitogen.executor.source_relay_chain import SourceRelayChain
     from tests.ansible.test_exec_runner import real_module_plan
 
     plan = real_module_plan('ping', {})
