@@ -33,8 +33,9 @@ from ansible_mitogen import connection_types
 from ansible_mitogen.connection_types import BECOME_METHODS
 from ansible_mitogen.executor import context_cache, context_uses, stack_memo, transport_config
 from ansible_mitogen.executor.source_relay_chain import SourceRelayChain
-from ansible_mitogen.multiplexer import process
 from ansible_mitogen.executor.transport_config import Hop
+from ansible_mitogen.multiplexer import process
+from ansible_mitogen.multiplexer.service_names import CONTEXT_SERVICE, MODULE_CACHE_SERVICE
 
 display = Display()
 
@@ -44,8 +45,6 @@ INLINE_FILE_LIMIT = 128 * 1024
 FILE_SERVICE = "mitogen.service.FileService"
 # Service names as plain strings: importing ansible_mitogen.multiplexer.services would
 # pull the multiplexer-only code into every task worker.
-CONTEXT_SERVICE = "ansible_mitogen.multiplexer.services.ContextService"
-MODULE_CACHE_SERVICE = "ansible_mitogen.multiplexer.services.ModuleCacheService"
 
 
 # Longest wait (s) for the multiplexer to shut a reset connection down: it

@@ -23,7 +23,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import mitogen.core
 
-from ansible_mitogen.multiplexer import services
+from ansible_mitogen.multiplexer.service_names import stack_key
 
 #: (router, one key per hop) -> ContextService.get's answer.
 _Key = Tuple[Any, Tuple[str, ...]]
@@ -86,7 +86,7 @@ class ContextCache:
 
 def hops_key(stack: List[Dict[str, Any]]) -> Tuple[str, ...]:
     """One key per hop of `stack` (secrets in it: never log it)."""
-    return tuple(services.stack_key([hop]) for hop in stack)
+    return tuple(stack_key([hop]) for hop in stack)
 
 
 #: This process's cache.

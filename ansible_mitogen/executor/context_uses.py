@@ -26,10 +26,10 @@ from typing import Any, Dict, List, Tuple
 import mitogen.service
 
 from ansible_mitogen.multiplexer import process
+from ansible_mitogen.multiplexer.service_names import CONTEXT_SERVICE
 
 #: Seconds a put is held back before it is sent.
 HOLD = 0.5
-CONTEXT_SERVICE = "ansible_mitogen.multiplexer.services.ContextService"
 
 _Key = Tuple[int, int]  # (id of the multiplexer client's router, context id)
 

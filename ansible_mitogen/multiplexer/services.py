@@ -26,10 +26,10 @@ import mitogen.parent
 import mitogen.service
 import mitogen.unix
 
+from ansible_mitogen.multiplexer.service_names import CONTEXT_SERVICE, MODULE_CACHE_SERVICE, stack_key
+
 LOG = logging.getLogger(__name__)
 
-CONTEXT_SERVICE = "ansible_mitogen.multiplexer.services.ContextService"
-MODULE_CACHE_SERVICE = "ansible_mitogen.multiplexer.services.ModuleCacheService"
 DEFAULT_MAX_INTERPRETERS = 20
 # Methods that reach another machine (or container): the last of them in a
 # stack is the login context; become hops after it share its machine.
@@ -38,21 +38,6 @@ LOGIN_METHODS = mitogen.parent.methods_with_role("login")
 
 def max_interpreters() -> int:
     return max(1, int(os.environ.get("MITOGEN_MAX_INTERPRETERS") or DEFAULT_MAX_INTERPRETERS))
-
-
-def stack_key(stack: List[Dict[str, Any]]) -> str:
-    """Stable identity of a hop stack (secrets included: a different
-    password is a different login)."""
-    return repr([(hop["method"], sorted((k, _reveal(v)) for k, v in hop["kwargs"].items())) for hop in stack])
-
-
-def _reveal(value: Any) -> Any:
-    """Secrets by value (their repr() is '[secret]'), for keys never logged."""
-    if isinstance(value, mitogen.core.Secret):
-        return ("secret", str.__str__(value))
-    if isinstance(value, (list, tuple)):
-        return [_reveal(v) for v in value]
-    return value
 
 
 def machine_depth(stack: List[Dict[str, Any]]) -> int:

@@ -104,7 +104,7 @@ def test_secrets_never_in_debug_log(router, caplog, tmp_path):
 
 
 def test_secret_hops_keep_distinct_stack_keys():
-    from ansible_mitogen.multiplexer.services import stack_key
+    from ansible_mitogen.multiplexer.service_names import stack_key
     one = [{'method': 'sudo', 'kwargs': {'password': transport_config.secret('pass-one-4711')}}]
     two = [{'method': 'sudo', 'kwargs': {'password': transport_config.secret('pass-two-4711')}}]
     assert stack_key(one) != stack_key(two)
