@@ -248,6 +248,16 @@ class RunCPU:
             usage = dict(line.split() for line in fp)
         return int(usage["usage_usec"]) / 1e6
 
+    def end_leftovers(self) -> None:
+        """SIGTERM what is still in the cgroup once the run is over and
+        counted (ssh ControlPersist masters, waiting out their idle time)."""
+        with open(os.path.join(self.path, "cgroup.procs")) as fp:
+            for pid in fp.read().split():
+                try:
+                    os.kill(int(pid), signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+
     def close(self) -> None:
         """Remove the cgroup once its last process (a relay flushing its stats) is gone."""
         deadline = time.monotonic() + 10

@@ -4,7 +4,8 @@ Runs on the controller against DebOps-ready test-bed containers
 (tests/debops/image.py).  For 1 target and for 10 targets at once it runs
 common.yml twice per engine on fresh containers (first run: everything
 changes; second run: idempotent) and records wall time, controller CPU
-(user+sys of the whole process tree, from RUSAGE_CHILDREN) and peak
+(every process the run started, ssh ControlPersist masters included: a
+cgroup per run, bench_ansible.RunCPU) and peak
 controller memory (PSS summed over the process tree, sampled), and the
 CPU time the target containers used (their cgroups: sshd, modules, dpkg),
 which shows how much of a run is work on the targets.  Prints
@@ -17,7 +18,6 @@ after each run is recorded: the machine is shared.
 import argparse
 import json
 import os
-import resource
 import signal
 import statistics
 import subprocess
@@ -30,7 +30,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from bench_ansible import tree_memory  # noqa: E402  (PSS of the process tree)
+from bench_ansible import RunCPU, tree_memory  # noqa: E402  (CPU of the run's cgroup, PSS of the process tree)
 from tests.ansible import harness  # noqa: E402
 from tests.debops import debops_run, image  # noqa: E402
 
@@ -84,11 +84,12 @@ def measured_run(inventory: str, strategy: str, secret_root: str, forks: int, lo
         env["PROFILE_TASKS_TASK_OUTPUT_LIMIT"] = "all"
     load_before = load_average()
     argv = [harness.ansible_bin(), "-i", debops_run.INVENTORY_DIR, "-i", inventory, debops_run.playbook()]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_count = RunCPU()
     target_before = container_cpu_seconds(containers)
     started = time.monotonic()
     log = open(log_path, "w")
-    proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+    proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
+                            preexec_fn=cpu_count.join)
     peak = [0]
     done = threading.Event()
 
@@ -109,9 +110,10 @@ def measured_run(inventory: str, strategy: str, secret_root: str, forks: int, lo
     with open(log_path) as fp:
         out = fp.read()
     wall = time.monotonic() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     recap = harness.parse_recap(out)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    cpu = cpu_count.seconds()
+    cpu_count.end_leftovers()
+    cpu_count.close()
     target_after = container_cpu_seconds(containers)
     target_cpu = None if target_before is None or target_after is None else round(target_after - target_before, 1)
     return {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "peak_pss_mb": round(peak[0] / 2**20, 1),
