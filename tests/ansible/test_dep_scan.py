@@ -6,9 +6,13 @@ the same payload (every file, in the same order, same bytes); the second
 module compiles only files the first did not import; a module_utils file
 edited between two builds is scanned again (its new import is in the next
 payload, as under vanilla); a file that does not compile fails the build
-with ansible-core's own error.
+with ansible-core's own error.  Across runs: the next interpreter's first
+build reads the scans from the cache file and compiles only the files it
+changed; a cache file written for another ansible-core, or damaged, is
+ignored.
 """
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -69,7 +73,7 @@ MINE_V2 = "from ansible.module_utils.urls import fetch_url\n"
 USES_MINE = "#!/usr/bin/python\nfrom ansible.module_utils.mine import json\nfrom ansible.module_utils.basic import AnsibleModule\n"
 
 
-def _builds(mode: str, tmp_path, steps) -> list:
+def _builds(mode: str, tmp_path, steps, cache: str = "off") -> list:
     mu_dir = tmp_path / "module_utils"
     modules = tmp_path / "library"
     mu_dir.mkdir(exist_ok=True)
@@ -77,7 +81,7 @@ def _builds(mode: str, tmp_path, steps) -> list:
     steps = [[step[0]] + [str(part).replace("{mu}", str(mu_dir)).replace("{lib}", str(modules)) for part in step[1:]]
              for step in steps]
     out = subprocess.run([sys.executable, "-c", SCRIPT, mode, str(mu_dir), str(modules), json.dumps(steps)],
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, env=dict(os.environ, MITOGEN_SCAN_CACHE=cache))
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 
@@ -120,3 +124,27 @@ def test_file_that_does_not_compile_fails_as_under_vanilla(tmp_dirs):
              ["build", "command"], ["build", "{lib}/mod_c.py"], ["build", "{lib}/mod_c.py"]]
     vanilla, kept = _both(tmp_dirs, steps)
     assert "Unable to compile" in kept[1]["error"] and kept[2]["error"] == kept[1]["error"]
+
+
+def test_next_run_reads_the_scans_and_rescans_what_changed(tmp_dirs):
+    cache = str(tmp_dirs / "scan.json")
+    steps = [["write", "{mu}/mine.py", MINE_V1], ["write", "{lib}/mod_a.py", USES_MINE], ["build", "{lib}/mod_a.py"]]
+    first = _builds("kept", tmp_dirs / "kept", steps, cache)
+    assert "ansible.module_utils.basic" in first[0]["compiled"]
+    with open(cache) as fp:
+        assert json.load(fp)["files"]
+
+    steps[0] = ["write", "{mu}/mine.py", MINE_V2]  # changed since: scanned again, urls with it
+    second = _builds("kept", tmp_dirs / "kept", steps, cache)
+    vanilla = _builds("vanilla", tmp_dirs / "vanilla", steps)
+    assert second[0]["files"] == vanilla[0]["files"]
+    assert "ansible/module_utils/urls.py" in [name for name, _ in second[0]["files"]]
+    assert "ansible.module_utils.basic" not in second[0]["compiled"]
+    assert "ansible.module_utils.mine" in second[0]["compiled"]
+
+    for damage in ('{"stamp": ["another ansible-core"], "files": [["x", false, "bytes", "00", [], []]]}', "{not json"):
+        with open(cache, "w") as fp:
+            fp.write(damage)
+        again = _builds("kept", tmp_dirs / "kept", steps, cache)
+        assert again[0]["files"] == vanilla[0]["files"]
+        assert "ansible.module_utils.basic" in again[0]["compiled"]
