@@ -25,6 +25,9 @@ same Python version.  So even a run's first `command` skips the scan of
 files an earlier run saw; an entry only says which imports a given source
 has, the files themselves are still found and read by ansible-core.
 
+This is the shape of ansible-core 2.19 and 2.20; on other versions
+`install()` leaves ansible-core as it is.
+
 `_compile_module_ast` returns a `LazyTree`: the tree is compiled only when
 something other than the finder looks at it (ansible-core's module metadata
 reads `body` when it is enabled), or when the finder has not seen the
@@ -171,14 +174,23 @@ def _keeping(original_init: Any) -> Any:
     return __init__
 
 
-def install() -> None:
-    """Keep scan results from now on (idempotent; a no-op on an ansible-core
-    whose recursive_finder is not built from these two pieces)."""
+def install() -> bool:
+    """Keep scan results from now on (idempotent).  Only where
+    recursive_finder compiles a file and hands the tree to ModuleDepFinder
+    (2.19, 2.20); elsewhere (2.21 compiles inside the finder and also
+    collects embedded resources) it changes nothing and returns False."""
     global _original_compile, _owner_pid
+    import inspect
+
     from ansible.executor import module_common
 
-    if _original_compile is not None or not hasattr(module_common, "_compile_module_ast"):
-        return
+    if _original_compile is not None:
+        return True
+    if not hasattr(module_common, "_compile_module_ast"):
+        return False
+    parameters = list(inspect.signature(module_common.ModuleDepFinder.__init__).parameters)
+    if parameters[:4] != ["self", "module_fqn", "tree", "is_pkg_init"]:
+        return False
     _original_compile = module_common._compile_module_ast
     module_common.ModuleDepFinder.__init__ = _keeping(module_common.ModuleDepFinder.__init__)
     module_common._compile_module_ast = _compile
@@ -188,3 +200,4 @@ def install() -> None:
         _load(path, stamp)
         _owner_pid = os.getpid()
         atexit.register(_save, path, stamp)
+    return True

@@ -34,9 +34,11 @@ SCRIPT = textwrap.dedent('''
 
     kept = sys.argv[1] == "kept"
     compiled = []
+    installed = False
     if kept:
         from ansible_mitogen.controller import dep_scan
-        dep_scan.install()
+        installed = dep_scan.install()
+    if installed:
         original = dep_scan._original_compile
         def counting(name, source):
             compiled.append(name)
@@ -65,7 +67,7 @@ SCRIPT = textwrap.dedent('''
         else:
             path = step[1] if os.path.isabs(step[1]) else module_loader.find_plugin("ansible.builtin." + step[1])
             out.append(build(os.path.splitext(os.path.basename(path))[0], path))
-    print(json.dumps(out))
+    print(json.dumps({"installed": installed, "builds": out}))
 ''')
 
 MINE_V1 = "import json\n"
@@ -83,7 +85,10 @@ def _builds(mode: str, tmp_path, steps, cache: str = "off") -> list:
     out = subprocess.run([sys.executable, "-c", SCRIPT, mode, str(mu_dir), str(modules), json.dumps(steps)],
                          capture_output=True, text=True, env=dict(os.environ, MITOGEN_SCAN_CACHE=cache))
     assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout)
+    result = json.loads(out.stdout)
+    if mode == "kept" and not result["installed"]:
+        pytest.skip("this ansible-core's recursive_finder is not the shape dep_scan keeps (2.19, 2.20)")
+    return result["builds"]
 
 
 def _both(tmp_path, steps) -> tuple:
