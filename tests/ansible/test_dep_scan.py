@@ -54,7 +54,8 @@ SCRIPT = textwrap.dedent('''
                                                 task_vars={"ansible_python_interpreter": "/usr/bin/python3"})
         except Exception as exc:
             return {"error": "%s: %s" % (type(exc).__name__, exc)}
-        text = to_text(built.b_module_data, errors="surrogate_or_strict")
+        data = built[0] if isinstance(built, tuple) else built.b_module_data  # a tuple before 2.19
+        text = to_text(data, errors="surrogate_or_strict")
         blob = max(re.findall(r"[A-Za-z0-9+/=]{1000,}", text), key=len)
         zf = zipfile.ZipFile(io.BytesIO(base64.b64decode(blob)))
         return {"files": [[i.filename, zf.read(i).decode("utf-8", "replace")] for i in zf.infolist()], "compiled": list(compiled)}
