@@ -16,12 +16,13 @@ walk of every file already seen.  `recursive_finder` sorts what it is given
 before each step, so the order of a kept set does not change the build.
 
 What runs found is kept across runs too, in
-`$XDG_CACHE_HOME/ansible-mitogen/module-utils-scan.json` (`~/.cache/...`;
+`$XDG_CACHE_HOME/ansible-mitogen/module-utils-scan-<hash>.json` (`~/.cache/...`;
 `MITOGEN_SCAN_CACHE` names another file, `off` switches it off): JSON,
 written by the strategy process at exit when it learnt something (a whole
 new file, renamed into place), read at activation and ignored unless it was
 written by the same ansible-core (version and module_common file) under the
-same Python version.  So even a run's first `command` skips the scan of
+same Python version (the default file's name has a hash of those, so each
+installation keeps its own).  So even a run's first `command` skips the scan of
 files an earlier run saw; an entry only says which imports a given source
 has, the files themselves are still found and read by ansible-core.
 
@@ -88,13 +89,16 @@ def _keep(key: tuple, found: _Found) -> None:
         _found[key] = found
 
 
-def cache_path() -> str:
-    """Where the scans of earlier runs are kept ("" when switched off)."""
+def cache_path(stamp: list) -> str:
+    """Where the scans of earlier runs are kept ("" when switched off): a
+    file per ansible-core installation and Python, so runs of different
+    ones do not take turns replacing each other's."""
     configured = os.environ.get("MITOGEN_SCAN_CACHE")
     if configured is not None:
         return "" if configured in ("", "0", "off") else configured
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "ansible-mitogen", "module-utils-scan.json")
+    name = "module-utils-scan-%s.json" % hashlib.sha256(json.dumps(stamp).encode()).hexdigest()[:16]
+    return os.path.join(base, "ansible-mitogen", name)
 
 
 def _stamp(module_common: Any) -> list:
@@ -194,9 +198,9 @@ def install() -> bool:
     _original_compile = module_common._compile_module_ast
     module_common.ModuleDepFinder.__init__ = _keeping(module_common.ModuleDepFinder.__init__)
     module_common._compile_module_ast = _compile
-    path = cache_path()
+    stamp = _stamp(module_common)
+    path = cache_path(stamp)
     if path:
-        stamp = _stamp(module_common)
         _load(path, stamp)
         _owner_pid = os.getpid()
         atexit.register(_save, path, stamp)
