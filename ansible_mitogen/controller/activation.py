@@ -12,7 +12,7 @@ import threading
 from typing import Optional
 
 from ansible_mitogen import compat, engine
-from ansible_mitogen.controller import loaders, plugin_warmup, speedups
+from ansible_mitogen.controller import dep_scan, loaders, plugin_warmup, speedups
 from ansible_mitogen.controller import logging as am_logging
 
 LOG = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ def activate(forks: Optional[int] = None, start_multiplexers: bool = True) -> No
         loaders.redirect_connections()
         loaders.wrap_action_plugins()
         speedups.install()
+        dep_scan.install()
         plugin_warmup.install()
         engine.install()
         compat.install()

@@ -30,12 +30,23 @@ by touching every object, copy every page of it.  `heap_frozen_for_fork()`
 around a fork makes the child freeze what it inherited first thing (the
 strategy process's own generations stay as they are), so a worker's
 collector sees only the objects the worker itself creates.
+
+For every host and task the strategy thread builds the task's variables,
+and `clean_facts` there lists every connection plugin file
+(`connection_loader.all(path_only=True)`: a glob of each plugin directory,
+about 0.4 ms) to drop facts named after a connection type.  The list it
+yields depends only on the plugin directories and the names in them, so
+`PluginPathsOnce` keeps it while each directory's inode and modification
+time stay the same (adding, removing or renaming a file changes the
+directory's mtime; one changed in the last 2 s is listed every time) and
+the plugin filters are unchanged.
 """
 import contextlib
 import copy
 import gc
 import os
-from typing import Iterator, List
+import time
+from typing import Any, Iterator, List, Optional, Tuple
 
 # Immutable scalars that carry ansible-core 2.19 data tags.
 TAGGED_SCALARS = (
@@ -78,10 +89,59 @@ def immutable_types() -> List[type]:
     return found
 
 
+#: A directory modified this recently is listed every time: file systems
+#: stamp with a coarse clock, so two changes may leave the same mtime.
+RACY_NS = 2 * 10**9
+
+
+class PluginPathsOnce:
+    """A plugin loader whose `all(path_only=True)` is listed again only when
+    a plugin directory changed; everything else goes to the loader."""
+
+    def __init__(self, loader: Any) -> None:
+        self._loader = loader
+        self._listed: Optional[Tuple[tuple, List[str]]] = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loader, name)
+
+    def _state(self) -> tuple:
+        from ansible import constants as C
+        from ansible.plugins import loader as plugin_loader
+
+        dirs = []
+        recent = time.time_ns() - RACY_NS
+        for context in self._loader._get_paths_with_context():
+            try:
+                st = os.stat(context.path)
+                dirs.append((context.path, context.internal, st.st_dev, st.st_ino, st.st_mtime_ns))
+                if st.st_mtime_ns > recent:
+                    return ()  # changed just now: a second change may keep this mtime
+            except OSError:
+                dirs.append((context.path, context.internal))
+        # all() writes display.debug lines while it lists: list again then.
+        return tuple(dirs), plugin_loader._PLUGIN_FILTERS[self._loader.package], C.DEFAULT_DEBUG
+
+    def all(self, *args: Any, **kwargs: Any) -> Any:
+        if args or set(kwargs) != {"path_only"} or kwargs["path_only"] is not True:
+            return self._loader.all(*args, **kwargs)
+        state = self._state()
+        listed = self._listed
+        if listed is None or listed[0] != state or not state or state[2]:
+            listed = (state, list(self._loader.all(path_only=True)))
+            self._listed = listed
+        return iter(listed[1])
+
+
 def install() -> None:
-    """Make deepcopy share ansible-core's immutable values instead of rebuilding them."""
+    """Make deepcopy share ansible-core's immutable values instead of
+    rebuilding them; list connection plugin files once for clean_facts."""
     for cls in immutable_types():
         copy._deepcopy_dispatch.setdefault(cls, copy._deepcopy_atomic)  # type: ignore[attr-defined]
+    from ansible.vars import clean
+
+    if not isinstance(clean.connection_loader, PluginPathsOnce):
+        clean.connection_loader = PluginPathsOnce(clean.connection_loader)
 
 
 _strategy_heap_frozen = False

@@ -120,8 +120,13 @@ class Flavor:
         values = dict(host=job.host, task=task, job_vars=task_vars, play_context=job.play_context,
                       new_stdin=_devnull(), loader=loader, shared_loader_obj=job.shared_loader_obj,
                       final_q=job.final_q, variable_manager=job.variable_manager)
-        names = list(inspect.signature(TaskExecutor.__init__).parameters)[1:]
-        return TaskExecutor(**{name: values[name] for name in names})
+        return TaskExecutor(**{name: values[name] for name in _executor_parameters()})
+
+
+@functools.lru_cache(maxsize=None)
+def _executor_parameters() -> Tuple[str, ...]:
+    """The keywords TaskExecutor takes in this ansible-core (read once)."""
+    return tuple(inspect.signature(TaskExecutor.__init__).parameters)[1:]
 
 
 class Flavor217(Flavor):

@@ -12,6 +12,7 @@ import datetime
 import gc
 import os
 import re
+import time
 
 import pytest
 
@@ -109,3 +110,40 @@ def test_strategy_heap_frozen_for_executor_threads(inventory):
     assert result.rc == 0, result.describe()
     frozen = [int(n) for n in re.findall(r"frozen=\[?(\d+)", result.stdout)]
     assert frozen and min(frozen) > 10000, result.describe()
+
+
+def test_connection_plugin_list_follows_its_directories(tmp_path):
+    """clean_facts' list of connection plugin files is kept only while no
+    plugin directory changed: a file added or removed shows at once."""
+    from ansible.plugins.loader import PluginLoader, init_plugin_loader
+
+    init_plugin_loader()
+    plugins = tmp_path / "connection_plugins"
+    plugins.mkdir()
+    (plugins / "alpha.py").write_text("")
+    loader = PluginLoader("Connection", "ansible.plugins.connection", str(plugins), "connection_plugins")
+    listing = speedups.PluginPathsOnce(loader)
+
+    long_ago = time.time_ns() - 5 * speedups.RACY_NS
+
+    def aged(seconds: int) -> None:  # older than the racy window: the listing may be kept
+        stamp = long_ago - seconds * 10**9
+        os.utime(plugins, ns=(stamp, stamp))
+
+    aged(0)
+    first = list(listing.all(path_only=True))
+    assert first == list(loader.all(path_only=True))
+    assert str(plugins / "alpha.py") in first and any(p.endswith("/ssh.py") for p in first)
+    kept = listing._listed
+    assert list(listing.all(path_only=True)) == first and listing._listed is kept
+
+    (plugins / "beta.py").write_text("")  # the directory's mtime moves: listed again
+    assert str(plugins / "beta.py") in list(listing.all(path_only=True))
+    recent = listing._listed
+    listing.all(path_only=True)
+    assert listing._listed is not recent  # modified just now: listed every time
+
+    (plugins / "alpha.py").unlink()
+    aged(1)  # not what it was when listed
+    assert list(listing.all(path_only=True)) == list(loader.all(path_only=True))
+    assert str(plugins / "alpha.py") not in list(listing.all(path_only=True))
