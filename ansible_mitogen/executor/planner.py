@@ -11,10 +11,11 @@ resolution are exactly vanilla's.  We only choose the runner:
 * ``program``: everything else (binary, WANT_JSON, JSON-args, old-style,
   any interpreter), written to a temp file and executed like vanilla.
 """
+import functools
 import json
 import os
 import shlex
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ansible_mitogen.executor import module_finder
 from ansible_mitogen.remote import task_wire
@@ -96,21 +97,42 @@ def json_args(module_args: Dict[str, Any], profile: str) -> str:
 
 def interpreter_argv(shebang: Optional[str]) -> List[str]:
     """argv prefix vanilla's ``build_module_command`` derives from the shebang."""
-    if not shebang:
-        return []
-    return shlex.split(shebang.replace('#!', '', 1).strip())
+    return list(_shebang_words(shebang)) if shebang else []
+
+
+@functools.lru_cache(maxsize=256)
+def _shebang_words(shebang: str) -> Tuple[str, ...]:
+    return tuple(shlex.split(shebang.replace('#!', '', 1).strip()))
 
 
 def pipelined_argv(shell: Any, shebang: Optional[str]) -> List[str]:
     """The interpreter command vanilla pipes a Python module into: its shell
     plugin's ``build_module_command`` (since ansible-core 2.19 it quotes the
     interpreter with its arguments as one word, which no shell finds)."""
-    return shlex.split(shell.build_module_command('', shebang, ''))
+    key = (type(shell), shebang)  # its build_module_command reads no option
+    argv = _PIPELINED.get(key)
+    if argv is None:
+        if len(_PIPELINED) >= 256:
+            _PIPELINED.clear()
+        argv = _PIPELINED[key] = tuple(shlex.split(shell.build_module_command('', shebang, '')))
+    return list(argv)
+
+
+_PIPELINED: Dict[Tuple[type, Optional[str]], Tuple[str, ...]] = {}
 
 
 def interpreter_name(module_path: str) -> str:
     """Base name of the interpreter the module's own first line names
     (ansible-core puts the configured Python only in place of `python`)."""
+    try:
+        st = os.stat(module_path)
+    except OSError:
+        return ''
+    return _interpreter_name(module_path, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _interpreter_name(module_path: str, *file_key: int) -> str:
     try:
         with open(module_path, 'rb') as fp:
             line = fp.readline(4096)

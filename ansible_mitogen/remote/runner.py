@@ -42,7 +42,10 @@ import time
 import traceback
 # signal.getsignal() without its conversion to enums (16 calls per task):
 # SIG_DFL and SIG_IGN come back as the ints 0 and 1.  See GlobalState.
-from _signal import getsignal as _getsignal
+# signal.signal() likewise (its conversion of the old handler to an enum
+# raises and catches a ValueError for a function: ~10 us); it takes only
+# plain ints for SIG_DFL and SIG_IGN, as _getsignal returns them.
+from _signal import getsignal as _getsignal, signal as _set_handler
 
 from ansible_mitogen.remote import task_wire
 
@@ -572,11 +575,11 @@ class ModuleChildren(object):
         try:
             self.saved[signal.SIGINT] = _getsignal(signal.SIGINT)
             if self.saved[signal.SIGINT] == signal.SIG_IGN:  # the raw value: an int
-                _real_signal(signal.SIGINT, signal.default_int_handler)
+                _set_handler(signal.SIGINT, signal.default_int_handler)
             term = _getsignal(signal.SIGTERM)
             if callable(term):  # ours (mitogen.core's)
                 self.saved[signal.SIGTERM] = term
-                _real_signal(signal.SIGTERM, _end_like_default)
+                _set_handler(signal.SIGTERM, _end_like_default)
                 _shown = {signal.SIGTERM: signal.SIG_DFL}
                 signal.signal, signal.getsignal = _module_signal, _module_getsignal
         except ValueError:  # not the main thread: nothing can be changed
@@ -591,7 +594,7 @@ class ModuleChildren(object):
             signal.signal, signal.getsignal = _real_signal, _real_getsignal
         for signum, handler in self.saved.items():
             if _getsignal(signum) is not handler:
-                _real_signal(signum, handler)
+                _set_handler(signum, handler)
 
 
 # The handlers ModuleChildren shows the module in place of ours (signal

@@ -501,6 +501,7 @@ def test_module_process_matches_vanilla(inventory, target, tmp_path):
     assert vanilla["command ulimit with a limit"]["stdout"] == "512"
     assert vanilla["command ulimit after"]["stdout"] == vanilla["command ulimit"]["stdout"] != "512"
     assert vanilla["module"]["handlers"]["SIGTERM"] == "SIG_DFL"
+    assert vanilla["module"]["child"]["ignoring"] not in vanilla["module"]["child"]["stdout"]  # SIGTERM too
     assert vanilla["python3 shebang, python3 replaced"]["_status"] == "failed"
     # a python3 line naming the connection's own interpreter still runs in it
     assert ours["python3 shebang"]["pid"] == ours["python3 shebang again"]["pid"]

@@ -27,8 +27,12 @@ def main():
     previous = signal.signal(signal.SIGTERM, signal.SIG_DFL)
     handlers['SIGTERM replaced'] = handler_name(previous)
     rc, out, err = module.run_command(['sh', '-c', 'ulimit -n; grep -E "^Sig(Ign|Cgt)" /proc/self/status'])
+    # a program inherits what the module ignores
+    handlers['SIGTERM before ignored'] = handler_name(signal.signal(signal.SIGTERM, signal.SIG_IGN))
+    _, ignored, _ = module.run_command(['grep', '-E', '^SigIgn', '/proc/self/status'])
+    handlers['SIGTERM ignored'] = handler_name(signal.signal(signal.SIGTERM, signal.SIG_DFL))
     module.exit_json(changed=False, handlers=handlers, nofile_soft=resource.getrlimit(resource.RLIMIT_NOFILE)[0],
-                     child={'rc': rc, 'stdout': out.splitlines(), 'stderr': err})
+                     child={'rc': rc, 'stdout': out.splitlines(), 'stderr': err, 'ignoring': ignored.strip()})
 
 
 if __name__ == '__main__':
