@@ -2219,14 +2219,19 @@ def register_exit_hook(func):
     _exit_hooks.append(func)
 
 
-def _exit_process(status=0):
-    """End a child after its exit hooks ran (once, whichever thread is first)."""
+def run_exit_hooks():
+    """Run the exit hooks now; only the first call (of any thread) runs them."""
     if _exit_lock.acquire(False):
         for func in reversed(_exit_hooks):
             try:
                 func()
             except Exception:
                 pass
+
+
+def _exit_process(status=0):
+    """End a child after its exit hooks ran (once, whichever thread is first)."""
+    run_exit_hooks()
     os._exit(status)
 
 

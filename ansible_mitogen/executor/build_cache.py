@@ -29,7 +29,8 @@ is computed per task by ansible-core's own functions exactly where
 ``modify_module`` computes it: the shebang (``_get_shebang``: interpreter
 variables, templating, and the InterpreterDiscoveryRequiredError that makes
 ``_configure_module`` run discovery and set its fact), the RLIMIT_NOFILE
-setting's validation and the JSON arguments.  Anything else (old-style,
+setting and the JSON arguments; its ANSIBLE_DEBUG lines are printed as for
+a build from ansible-core's cache file.  Anything else (old-style,
 WANT_JSON, binary, JSON-args or PowerShell modules, debugger or coverage
 extensions, an unknown compression, ansible-core < 2.19) takes the vanilla
 path on every task.
@@ -66,6 +67,8 @@ class _Entry(NamedTuple):
     code: module_finder.PayloadCode
     interpreter: str
     interpreter_args: Tuple[str, ...]
+    # ANSIBLE_DEBUG lines modify_module prints for a build from its cache file
+    debug_lines: Tuple[str, ...]
 
 
 class _Build(object):
@@ -95,13 +98,14 @@ def building() -> Iterator[_Build]:
         _CURRENT.reset(token)
 
 
-def built(build: _Build, result: Any) -> Tuple[Built, str]:
-    """Built and module path from ``_configure_module``'s `result`."""
+def built(build: Optional[_Build], result: Any) -> Tuple[Built, str]:
+    """Built and module path from ``_configure_module``'s `result` (run
+    inside `build`, or None: outside ``building()``)."""
     if len(result) == 4:  # ansible-core < 2.19
         style, shebang, data, path = result
         return Built(style, shebang, data, 'legacy', _parsed(style, data)), path
     bits, path = result
-    payload = build.payload if bits is build.result else _parsed(bits.module_style, bits.b_module_data)
+    payload = build.payload if build is not None and bits is build.result else _parsed(bits.module_style, bits.b_module_data)
     return Built(bits.module_style, bits.shebang, bits.b_module_data, bits.serialization_profile, payload), path
 
 
@@ -194,12 +198,30 @@ def _remember(key: tuple, path: str, bits: Any, payload: module_finder.Payload) 
             return
     except OSError:
         return
-    entry = _Entry(payload.fqn, bits.serialization_profile, payload.code, interpreter, tuple(args))
+    entry = _Entry(payload.fqn, bits.serialization_profile, payload.code, interpreter, tuple(args),
+                   _debug_lines(path, payload.fqn, key[5]))
     with _lock:
         _entries[key] = entry
         _entries.move_to_end(key)
         while len(_entries) > MAX_ENTRIES or sum(e.code.size for e in _entries.values()) > MAX_BYTES:
             _entries.popitem(last=False)
+
+
+def _debug_lines(path: str, fqn: str, compression: str) -> Tuple[str, ...]:
+    """What modify_module prints with ANSIBLE_DEBUG when it builds the
+    module from ansible-core's cache file (every build but the first)."""
+    from ansible import constants as C
+    from ansible.executor import module_common
+
+    lines = []
+    try:
+        module_common._get_ansible_module_fqn(path)
+    except ValueError:  # a module in a role: ansible.legacy.<name>
+        lines.append('ANSIBALLZ: Could not determine module FQN')
+    # the cache file's name: extensions are off for every entry here
+    cache_file = os.path.join(C.DEFAULT_LOCAL_TMP, 'ansiballz_cache', '-'.join((fqn, compression, 'none')))
+    lines.append('ANSIBALLZ: using cached module: %s' % cache_file)
+    return tuple(lines)
 
 
 def _rebuilt(entry: _Entry, kwargs: Dict[str, Any]) -> Tuple[Any, module_finder.Payload]:
@@ -208,31 +230,37 @@ def _rebuilt(entry: _Entry, kwargs: Dict[str, Any]) -> Tuple[Any, module_finder.
     from ansible.errors import AnsibleError
     from ansible.executor import module_common
     from ansible.module_utils.common.json import Direction, get_module_encoder
+    from ansible.utils.display import Display
 
+    display = Display()
+    for line in entry.debug_lines:
+        display.debug(line)
     task_vars = kwargs.get('task_vars') or {}
     templar = kwargs['templar']
     shebang, _ = module_common._get_shebang(entry.interpreter, task_vars, templar, entry.interpreter_args,
                                             remote_is_local=bool(kwargs.get('remote_is_local')))
-    _check_rlimit_nofile(task_vars, templar)
+    rlimit_nofile = _rlimit_nofile(task_vars, templar)
     encoder = get_module_encoder(entry.profile, Direction.CONTROLLER_TO_MODULE)
     try:
         params = json.dumps(dict(ANSIBLE_MODULE_ARGS=kwargs['module_args']), cls=encoder)
     except TypeError as ex:
         raise AnsibleError(f"Failed to serialize arguments for the {kwargs['module_name']!r} module.") from ex
-    payload = module_finder.Payload(entry.fqn, entry.profile, params.encode('utf-8', 'surrogateescape'), entry.code)
+    payload = module_finder.Payload(entry.fqn, entry.profile, params.encode('utf-8', 'surrogateescape'), entry.code,
+                                    rlimit_nofile)
     bits = module_common._BuiltModule(b_module_data=b'', module_style='new', shebang=shebang,
                                       serialization_profile=entry.profile)
     return bits, payload
 
 
-def _check_rlimit_nofile(task_vars: Dict[str, Any], templar: Any) -> None:
-    """modify_module's reading of PYTHON_MODULE_RLIMIT_NOFILE, for its errors."""
+def _rlimit_nofile(task_vars: Dict[str, Any], templar: Any) -> int:
+    """modify_module's reading of PYTHON_MODULE_RLIMIT_NOFILE (its value, its errors)."""
     from ansible import constants as C
     from ansible.executor import module_common
 
     value = C.config.get_config_value('PYTHON_MODULE_RLIMIT_NOFILE', variables=task_vars)
     if not isinstance(value, int):
-        int(templar._engine.template(value, options=module_common.TemplateOptions(value_for_omit=0)))
+        value = int(templar._engine.template(value, options=module_common.TemplateOptions(value_for_omit=0)))
+    return value
 
 
 def _after_fork_in_child() -> None:

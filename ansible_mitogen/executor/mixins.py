@@ -17,7 +17,7 @@ import logging
 import os
 import secrets
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from ansible import constants as C
 from ansible.errors import AnsibleConnectionFailure
@@ -32,7 +32,7 @@ except ImportError:  # ansible-core >= 2.21: results are UnifiedTaskResult objec
 
 import mitogen.core
 
-from ansible_mitogen.executor import build_cache, planner
+from ansible_mitogen.executor import build_cache, planner, transport_config
 from ansible_mitogen.remote import runner, target, task_wire
 from ansible_mitogen.executor.connection import BecomeFailed, InterpreterMissing, replacing
 
@@ -409,12 +409,19 @@ class ActionModuleMixin(object):
             raise self._mitogen_error('module (%s) is missing interpreter line' % module_name)
         self._used_interpreter = shebang
 
+        program_argv = None
+        if style == 'new':
+            program_argv = self._mitogen_foreign_interpreter(module_path, shebang, task_vars)
+            if program_argv is not None and not built.data:  # the cache kept no wrapper
+                built, _ = build_cache.built(None, self._configure_module(
+                    module_name=module_name, module_args=module_args, task_vars=task_vars))
         try:
             plan = planner.plan_module(
                 module_name, module_args, module_path, style, shebang, built.data, profile,
                 env={str(k): str(v) for k, v in env.items()}, cwd=self._mitogen_task_cwd(),
                 fork=self._mitogen_wants_fork(task_vars), temp_dir=self._mitogen_temp_dir(),
-                emulate_tty=self._connection.allocates_tty(None, True), payload=built.payload)
+                emulate_tty=self._connection.allocates_tty(None, True), payload=built.payload,
+                program_argv=program_argv)
             spec = plan.spec()
             if wrap_async:
                 spec.update(async_jid='j%d' % secrets.randbelow(999999999999),
@@ -430,8 +437,9 @@ class ActionModuleMixin(object):
         except InterpreterMissing as exc:
             # vanilla: /bin/sh could not find the module's interpreter
             res = {'rc': 127, 'stdout': '', 'stderr': '/bin/sh: 1: %s: not found\n' % exc.python}
-        data = self._mitogen_parse(res, profile)
-        return self._mitogen_finish(data, wrap_async)
+        data = self._mitogen_finish(self._mitogen_parse(res, profile), wrap_async)
+        display.debug("done with _execute_module (%s, %s)" % (module_name, module_args))
+        return data
 
     def _mitogen_run(self, plan: planner.Plan, spec: Dict[str, Any]) -> Dict[str, Any]:
         """Call run_module, answering up to two requests for missing code."""
@@ -516,6 +524,21 @@ class ActionModuleMixin(object):
             result = self._configure_module(module_name=module_name, module_args=module_args,
                                             task_vars=task_vars)
         return build_cache.built(build, result)
+
+    def _mitogen_foreign_interpreter(self, module_path: str, shebang: str, task_vars) -> Optional[List[str]]:
+        """None when vanilla would run this Python module with the
+        connection's own interpreter, else the command it would pipe it to."""
+        argv = planner.pipelined_argv(self._connection._shell, shebang)
+
+        def own_python() -> Optional[str]:
+            own = self._connection._settings().interpreter()
+            if transport_config.is_discovery(own):
+                own = (task_vars.get('ansible_facts') or {}).get('discovered_interpreter_python')
+            return own
+
+        if planner.runs_in_process(argv, shebang, planner.interpreter_name(module_path), own_python):
+            return None
+        return argv
 
     def _mitogen_wants_fork(self, task_vars) -> bool:
         isolation = task_vars.get('mitogen_task_isolation')

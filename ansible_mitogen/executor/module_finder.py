@@ -32,6 +32,10 @@ except ImportError:  # a Python built without liblzma: sources go uncompressed
 # ansible-core >= 2.19 ends the wrapper with one keyword argument per line
 # of the _ansiballz_main() call; these are the ones we need.
 _CALL_FIELDS = ('module_fqn', 'profile', 'params', 'extensions', 'zip_data')
+# the wrapper's setrlimit(RLIMIT_NOFILE) (PYTHON_MODULE_RLIMIT_NOFILE), which
+# the runner applies around the module; 0: leave the limit alone
+_RLIMIT_FIELD = 'rlimit_nofile'
+_LEGACY_RLIMIT_RE = re.compile(r'requested_soft = min\(existing_hard, (\d+)\)')
 _LEGACY_RE = {
     # ansible-core 2.17 / 2.18 AnsiballZ template (indented assignments)
     'zip_data': re.compile(r'^\s*ZIPDATA = (?:"""|\'\'\'|"|\')([A-Za-z0-9+/=\s]*)["\']', re.M),
@@ -82,6 +86,7 @@ class Payload(NamedTuple):
     profile: Optional[str]
     json_params: bytes
     code: PayloadCode
+    rlimit_nofile: int = 0
 
     @property
     def bundle_id(self) -> str:
@@ -132,17 +137,20 @@ def parse_ansiballz(wrapper: bytes) -> Optional[Payload]:
             json_params=ast.literal_eval(fields['params']).encode('utf-8', 'surrogateescape'),
             # base64 in plain quotes: slicing beats parsing half a megabyte
             code=PayloadCode(zip_literal[1:-1]),
+            rlimit_nofile=int(ast.literal_eval(fields.get(_RLIMIT_FIELD, '0'))),
         )
     legacy = {name: regex.search(text) for name, regex in _LEGACY_RE.items()}
     if all(legacy.values()):
         params = ast.literal_eval(legacy['params'].group(1).strip())
         if isinstance(params, str):
             params = params.encode('utf-8', 'surrogateescape')
+        rlimit = _LEGACY_RLIMIT_RE.search(text)  # its block is there only when set
         return Payload(
             fqn=legacy['module_fqn'].group(1),
             profile=None,
             json_params=params,
             code=PayloadCode(''.join(legacy['zip_data'].group(1).split())),
+            rlimit_nofile=int(rlimit.group(1)) if rlimit else 0,
         )
     return None
 
@@ -155,9 +163,9 @@ def _call_fields(text: str) -> Optional[Dict[str, str]]:
     fields = {}
     for line in text[start:].split('\n'):
         name, sep, value = line.partition('=')
-        if sep and name in _CALL_FIELDS and value.endswith(','):
+        if sep and name in _CALL_FIELDS + (_RLIMIT_FIELD,) and value.endswith(','):
             fields[name] = value[:-1]
-    if set(fields) != set(_CALL_FIELDS) or not fields['zip_data'].startswith("'"):
+    if set(fields) - {_RLIMIT_FIELD} != set(_CALL_FIELDS) or not fields['zip_data'].startswith("'"):
         return None
     return fields
 

@@ -11,10 +11,11 @@ resolution are exactly vanilla's.  We only choose the runner:
 * ``program``: everything else (binary, WANT_JSON, JSON-args, old-style,
   any interpreter), written to a temp file and executed like vanilla.
 """
+import functools
 import json
 import os
 import shlex
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ansible_mitogen.executor import module_finder
 from ansible_mitogen.remote import task_wire
@@ -96,27 +97,89 @@ def json_args(module_args: Dict[str, Any], profile: str) -> str:
 
 def interpreter_argv(shebang: Optional[str]) -> List[str]:
     """argv prefix vanilla's ``build_module_command`` derives from the shebang."""
-    if not shebang:
-        return []
-    return shlex.split(shebang.replace('#!', '', 1).strip())
+    return list(_shebang_words(shebang)) if shebang else []
+
+
+@functools.lru_cache(maxsize=256)
+def _shebang_words(shebang: str) -> Tuple[str, ...]:
+    return tuple(shlex.split(shebang.replace('#!', '', 1).strip()))
+
+
+def pipelined_argv(shell: Any, shebang: Optional[str]) -> List[str]:
+    """The interpreter command vanilla pipes a Python module into: its shell
+    plugin's ``build_module_command`` (since ansible-core 2.19 it quotes the
+    interpreter with its arguments as one word, which no shell finds)."""
+    key = (type(shell), shebang)  # its build_module_command reads no option
+    argv = _PIPELINED.get(key)
+    if argv is None:
+        if len(_PIPELINED) >= 256:
+            _PIPELINED.clear()
+        argv = _PIPELINED[key] = tuple(shlex.split(shell.build_module_command('', shebang, '')))
+    return list(argv)
+
+
+_PIPELINED: Dict[Tuple[type, Optional[str]], Tuple[str, ...]] = {}
+
+
+def interpreter_name(module_path: str) -> str:
+    """Base name of the interpreter the module's own first line names
+    (ansible-core puts the configured Python only in place of `python`)."""
+    try:
+        st = os.stat(module_path)
+    except OSError:
+        return ''
+    return _interpreter_name(module_path, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _interpreter_name(module_path: str, *file_key: int) -> str:
+    try:
+        with open(module_path, 'rb') as fp:
+            line = fp.readline(4096)
+    except OSError:
+        return ''
+    words = line[2:].split() if line.startswith(b'#!') else [b'/usr/bin/python']
+    return os.path.basename(words[0].decode('utf-8', 'replace')) if words else ''
+
+
+def runs_in_process(argv: List[str], shebang: Optional[str], name: str,
+                    own_python: Callable[[], Optional[str]]) -> bool:
+    """Whether vanilla would run a Python module (`name`: its interpreter
+    line's interpreter, `argv`: pipelined_argv) with the connection's own
+    interpreter, whose command `own_python()` gives (None while discovery
+    is to come): then it runs in ours, else as a program under `argv`, as
+    vanilla's."""
+    if argv != interpreter_argv(shebang):
+        return False
+    if name == 'python':  # replaced by ansible_python_interpreter / discovery: ours
+        return True
+    own = own_python()
+    return own is not None and argv == shlex.split(own)
 
 
 def plan_module(module_name: str, module_args: Dict[str, Any], module_path: str, style: str,
                 shebang: Optional[str], module_data: bytes, profile: str, env: Dict[str, str],
                 cwd: Optional[str], fork: bool, temp_dir: Optional[str], emulate_tty: bool,
-                payload: Optional[module_finder.Payload] = None) -> Plan:
+                payload: Optional[module_finder.Payload] = None,
+                program_argv: Optional[List[str]] = None) -> Plan:
     """Build the Plan for a module prepared by ``_configure_module``;
     `payload` is what ``build_cache`` took from (or kept of) the AnsiballZ
-    wrapper, else the wrapper in `module_data` is parsed here."""
+    wrapper, else the wrapper in `module_data` is parsed here.  With
+    `program_argv` a new-style module's wrapper runs as a program under that
+    interpreter command, its streams apart as when vanilla pipelines it."""
     common = {'module_name': module_name, 'env': env, 'cwd': cwd, 'fork': fork}
     if task_wire.always_forks(module_name):
         common['fork'] = True
+    if program_argv is not None:
+        spec = dict(common, kind='program', filename=_remote_filename(module_path, style), data=module_data,
+                    interpreter=program_argv, args_data=None, temp_dir=temp_dir, emulate_tty=False)
+        return Plan('program', spec, None, profile, shebang)
     if style == 'new':
         if payload is None:
             payload = module_finder.parse_ansiballz(module_data)
         if payload is not None:
             spec = dict(common, kind='python', fqn=payload.fqn, bundle=payload.bundle_id,
-                        profile=payload.profile or profile)
+                        profile=payload.profile or profile, rlimit_nofile=payload.rlimit_nofile)
             spec[task_wire.JSON_PARAMS] = payload.json_params
             spec = task_wire.packed(spec, task_wire.JSON_PARAMS)
             return Plan('python', spec, payload, profile, shebang)

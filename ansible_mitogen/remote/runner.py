@@ -30,6 +30,7 @@ import locale
 import os
 import pickle
 import pwd
+import resource
 import runpy
 import shlex
 import shutil
@@ -41,7 +42,10 @@ import time
 import traceback
 # signal.getsignal() without its conversion to enums (16 calls per task):
 # SIG_DFL and SIG_IGN come back as the ints 0 and 1.  See GlobalState.
-from _signal import getsignal as _getsignal
+# signal.signal() likewise (its conversion of the old handler to an enum
+# raises and catches a ValueError for a function: ~10 us); it takes only
+# plain ints for SIG_DFL and SIG_IGN, as _getsignal returns them.
+from _signal import getsignal as _getsignal, signal as _set_handler
 
 from ansible_mitogen.remote import task_wire
 
@@ -327,6 +331,7 @@ class GlobalState(object):
         self.stdio = (sys.stdin, sys.stdout, sys.stderr)
         self.umask = os.umask(0o22)
         os.umask(self.umask)
+        self.nofile = resource.getrlimit(resource.RLIMIT_NOFILE)
         self.handlers = {}
         for name in self.SIGNALS:
             signum = getattr(signal, name, None)
@@ -342,6 +347,11 @@ class GlobalState(object):
         added = [f for f in sys.meta_path if not any(f is saved for saved in self.meta_path)]
         sys.meta_path[:] = self.meta_path + added
         os.umask(self.umask)
+        if resource.getrlimit(resource.RLIMIT_NOFILE) != self.nofile:
+            try:
+                resource.setrlimit(resource.RLIMIT_NOFILE, self.nofile)
+            except (ValueError, OSError):
+                pass  # a module lowered the hard limit: no way back up
         if self.cwd is not None:
             try:
                 os.chdir(self.cwd)
@@ -541,6 +551,12 @@ class ModuleChildren(object):
       own handler, which ``execve()`` turns into the default.  The module
       gets that handler (``signal.getsignal()`` answers as under vanilla)
       and its children the default.
+    * SIGTERM: this interpreter catches it, so that its exit hooks remove
+      what it keeps on disk (bundles written for respawning modules, the
+      unreadable start directory) when a parent going away terminates it;
+      vanilla's module process has the default.  The module is shown the
+      default (see _module_signal); while it is, the handler does what the
+      default does, the process ends killed by SIGTERM, after those hooks.
     * ``AnsibleModule.run_command`` passes a ``preexec_fn`` that only sets
       a umask, when it has one.  Without one to set it does nothing, but
       its mere presence makes CPython fork() the whole interpreter and run
@@ -552,20 +568,70 @@ class ModuleChildren(object):
     """
 
     def __enter__(self):
+        global _shown
         self.popen = subprocess.Popen
         subprocess.Popen = _ModulePopen
+        self.saved = {}
         try:
-            self.sigint = _getsignal(signal.SIGINT)
-            if self.sigint == signal.SIG_IGN:  # the raw value: an int
-                signal.signal(signal.SIGINT, signal.default_int_handler)
+            self.saved[signal.SIGINT] = _getsignal(signal.SIGINT)
+            if self.saved[signal.SIGINT] == signal.SIG_IGN:  # the raw value: an int
+                _set_handler(signal.SIGINT, signal.default_int_handler)
+            term = _getsignal(signal.SIGTERM)
+            if callable(term):  # ours (mitogen.core's)
+                self.saved[signal.SIGTERM] = term
+                _set_handler(signal.SIGTERM, _end_like_default)
+                _shown = {signal.SIGTERM: signal.SIG_DFL}
+                signal.signal, signal.getsignal = _module_signal, _module_getsignal
         except ValueError:  # not the main thread: nothing can be changed
-            self.sigint = None
+            pass
         return self
 
     def __exit__(self, *exc):
+        global _shown
         subprocess.Popen = self.popen
-        if self.sigint is not None and _getsignal(signal.SIGINT) is not self.sigint:
-            signal.signal(signal.SIGINT, self.sigint)
+        if _shown is not None:
+            _shown = None
+            signal.signal, signal.getsignal = _real_signal, _real_getsignal
+        for signum, handler in self.saved.items():
+            if _getsignal(signum) is not handler:
+                _set_handler(signum, handler)
+
+
+# The handlers ModuleChildren shows the module in place of ours (signal
+# number -> what signal.getsignal() answers), during a run; else None.
+_shown = None
+_real_signal, _real_getsignal = signal.signal, signal.getsignal
+
+
+def _module_getsignal(signum):
+    """``signal.getsignal`` during a module run: see ModuleChildren."""
+    if _shown is not None and signum in _shown:
+        return _shown[signum]
+    return _real_getsignal(signum)
+
+
+def _module_signal(signum, handler):
+    """``signal.signal`` during a module run: a handler the module sets is
+    set for real; the default it sets (or was shown) keeps ours in its
+    place (_end_like_default).  Code that kept a reference to it gets the
+    plain function outside a run."""
+    if _shown is None or signum not in _shown:
+        return _real_signal(signum, handler)
+    _real_signal(signum, _end_like_default if handler == signal.SIG_DFL else handler)
+    previous, _shown[signum] = _shown[signum], handler
+    return previous
+
+
+def _end_like_default(signum, frame):
+    """A terminating signal shown to a module as at its default: this
+    interpreter's exit hooks run (they remove only what their own process
+    made), then the default ends the process, as it would have ended
+    vanilla's module process."""
+    core = sys.modules.get('mitogen.core')
+    if core is not None:
+        core.run_exit_hooks()
+    _real_signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
 
 
 class _ModulePopen(subprocess.Popen):
@@ -626,8 +692,11 @@ def run_python_inprocess(spec):
 
 
 def _prepare_process(spec):
-    """Apply the task's environment and working directory to this process."""
+    """Apply the task's environment, open-files limit and working directory
+    to this process."""
     os.environ.update(spec.get('env') or {})
+    if spec.get('rlimit_nofile'):
+        _set_nofile_soft_limit(spec['rlimit_nofile'])
     cwd = spec.get('cwd')
     if cwd:
         try:
@@ -643,6 +712,18 @@ def _prepare_process(spec):
             os.chdir(os.path.expanduser('~'))
         except OSError:
             os.chdir('/')
+
+
+def _set_nofile_soft_limit(wanted):
+    """What the AnsiballZ wrapper does with PYTHON_MODULE_RLIMIT_NOFILE: the
+    soft limit becomes `wanted`, capped by the hard limit, which stays."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = min(hard, wanted)
+    if wanted != soft:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        except ValueError:  # as the wrapper: some platforms misreport the hard limit
+            pass
 
 
 def _denied_cwd():

@@ -10,6 +10,7 @@ import json
 import glob
 import os
 import pickle
+import resource
 import signal
 import subprocess
 import sys
@@ -201,24 +202,28 @@ def test_global_state_is_restored_between_runs(python):
         sys.path.append('/leak')
         sys.argv.append('--leak')
         signal.signal(signal.SIGTERM, lambda *a: None)
-        print(json.dumps({'env': os.environ.get('TASK_ENV'), 'cwd': os.getcwd()}))
+        import resource
+        print(json.dumps({'env': os.environ.get('TASK_ENV'), 'cwd': os.getcwd(),
+                          'nofile': resource.getrlimit(resource.RLIMIT_NOFILE)[0]}))
         sys.exit(0)
     ''')
     report = probe_module('''
-        import signal
+        import resource, signal
         mask = os.umask(0); os.umask(mask)
         print(json.dumps({'leak': os.environ.get('LEAK'), 'home': 'HOME' in os.environ,
                           'cwd': os.getcwd(), 'umask': mask, 'path': '/leak' in sys.path,
-                          'argv': sys.argv[1:], 'term': signal.getsignal(signal.SIGTERM) == signal.SIG_DFL}))
+                          'argv': sys.argv[1:], 'term': signal.getsignal(signal.SIGTERM) == signal.SIG_DFL,
+                          'nofile': resource.getrlimit(resource.RLIMIT_NOFILE)[0]}))
     ''')
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)  # what the fresh interpreter inherits
     replies = in_fresh_interpreter([
-        ('run', (python_spec(messy, env={'TASK_ENV': 'yes'}, cwd='/usr'),)),
+        ('run', (python_spec(messy, env={'TASK_ENV': 'yes'}, cwd='/usr', rlimit_nofile=200),)),
         ('run', (python_spec(report),)),
     ], python)
-    assert json.loads(replies[0]['stdout']) == {'env': 'yes', 'cwd': '/tmp'}
+    assert json.loads(replies[0]['stdout']) == {'env': 'yes', 'cwd': '/tmp', 'nofile': min(200, hard)}
     after = json.loads(replies[1]['stdout'])
     assert after == {'leak': None, 'home': True, 'cwd': '/', 'umask': 0o022, 'path': False,
-                     'argv': [], 'term': True}
+                     'argv': [], 'term': True, 'nofile': soft}
 
 
 @pytest.mark.parametrize('python', TARGET_PYTHONS, ids=_python_id)

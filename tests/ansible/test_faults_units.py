@@ -72,7 +72,8 @@ def _bundle_dir(bundle_id, manifest, sources):
     return runner.modlib_path(bundle_id, [tuple(entry) for entry in manifest])
 
 
-def test_bundle_dir_removed_when_interpreter_exits(router):
+def _child_with_bundle_dir(router):
+    """A new interpreter and the bundle directory it wrote for a respawning module."""
     modules = dict(PKGS)
     modules.update({'ansible.module_utils': '', 'ansible.module_utils.common': '',
                     'ansible.module_utils.common.respawn': 'X = 1\n', 'ansible.modules.probe': ''})
@@ -80,7 +81,40 @@ def test_bundle_dir_removed_when_interpreter_exits(router):
     ctx = router.local()
     path = ctx.call(_bundle_dir, bundle.bundle_id, bundle.manifest, bundle.sources)
     assert path and os.path.isdir(path)
+    return ctx, path
+
+
+def test_bundle_dir_removed_when_interpreter_exits(router):
+    ctx, path = _child_with_bundle_dir(router)
     ctx.shutdown(wait=True)
+    assert _wait_for(lambda: not os.path.exists(path))
+
+
+def _signal_seen_then_sigterm_self():
+    """Runs in the child: a module sees SIGTERM at its default, as under
+    vanilla, then terminates its own process; the call never returns."""
+    import signal
+    # not under `ansible`, which this test module's imports brought in
+    # here: such a bundle would run in a fork (conflicting names)
+    killer = hand_bundle('mt_sigterm_probe', {'mt_sigterm_probe': '''
+        import os, signal, sys, time
+        if signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+            print(repr(signal.getsignal(signal.SIGTERM)))
+            sys.exit(0)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(30)
+    '''})
+    reply = runner.run(python_spec(killer))
+    return reply, repr(signal.getsignal(signal.SIGTERM))
+
+
+def test_sigterm_during_a_module_still_removes_the_bundle_dir(router):
+    """The interpreter catches SIGTERM to remove what it wrote to disk;
+    a module is shown the default instead (vanilla's), and a SIGTERM while
+    it runs ends the interpreter after that clean-up all the same."""
+    ctx, path = _child_with_bundle_dir(router)
+    with pytest.raises(mitogen.core.ChannelError):
+        ctx.call(_signal_seen_then_sigterm_self)
     assert _wait_for(lambda: not os.path.exists(path))
 
 

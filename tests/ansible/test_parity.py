@@ -116,17 +116,22 @@ def test_which_shell_runs_commands(inventory, tmp_path):
             task, vanilla[task], ours[task])
 
 
+def _fresh_runs(playbook: str, inventory: str, target, tmp_path) -> List[Dict[str, dict]]:
+    """By-task results under vanilla, then ours, each from the same start
+    (a module's remote_tmp warning depends on it)."""
+    runs = []
+    for strategy in (harness.VANILLA, harness.MITOGEN):
+        target.exec(["rm", "-rf", "/home/mitogen_user/.ansible", "/root/.ansible"])
+        runs.append(by_task(results(playbook, inventory, strategy, tmp_path)))
+    return runs
+
+
 @pytest.mark.timeout(300)
 def test_what_programs_inherit_matches_vanilla(inventory, target, tmp_path):
     """Signal dispositions, signal mask and umask of the programs a task
     starts (command, shell, raw, a module's run_command, with become, in a
     fork): our interpreters ignore SIGINT, which their children inherited."""
-    runs = []
-    for strategy in (harness.VANILLA, harness.MITOGEN):
-        # the same start: a module's remote_tmp warning depends on it
-        target.exec(["rm", "-rf", "/home/mitogen_user/.ansible", "/root/.ansible"])
-        runs.append(by_task(results("_parity_children.yml", inventory, strategy, tmp_path)))
-    vanilla, ours = runs
+    vanilla, ours = _fresh_runs("_parity_children.yml", inventory, target, tmp_path)
     assert set(vanilla) == set(ours) and len(vanilla) == 7
     # the comparison sees the dispositions and the umask run_command sets
     assert any(line.startswith("SigIgn:") for line in vanilla["command"]["stdout_lines"])
@@ -476,3 +481,61 @@ def test_module_utils_traceback_lines(inventory, tmp_path):
     both = frames[harness.MITOGEN] & frames[harness.VANILLA]
     assert crash in both and any(frame[0].endswith("/_loader.py") for frame in both), frames
     assert frames[harness.MITOGEN] <= frames[harness.VANILLA], frames
+
+
+# -- what a module's own process looks like -------------------------------------
+
+@pytest.mark.timeout(400)
+def test_module_process_matches_vanilla(inventory, target, tmp_path):
+    """PYTHON_MODULE_RLIMIT_NOFILE was ignored (vanilla's wrapper sets the
+    soft limit for the module and what it starts) and must not stay for the
+    next task; a module saw our SIGTERM handler where vanilla's has the
+    default; modules whose interpreter line is not `python` ran in our
+    interpreter where vanilla pipes them into that interpreter (ansible-core
+    2.19 fails `#!/usr/bin/env python3`: "interpreter not found")."""
+    vanilla, ours = _fresh_runs("_parity_module_process.yml", inventory, target, tmp_path)
+    assert set(vanilla) == set(ours) and len(vanilla) == 14
+    # the comparison sees the limit, the handlers and an interpreter line's effect
+    assert vanilla["module with a limit"]["nofile_soft"] == 512
+    assert vanilla["module with a limit"]["child"]["stdout"][0] == "512"
+    assert vanilla["command ulimit with a limit"]["stdout"] == "512"
+    assert vanilla["command ulimit after"]["stdout"] == vanilla["command ulimit"]["stdout"] != "512"
+    assert vanilla["module"]["handlers"]["SIGTERM"] == "SIG_DFL"
+    assert vanilla["module"]["child"]["ignoring"] not in vanilla["module"]["child"]["stdout"]  # SIGTERM too
+    assert vanilla["python3 shebang, python3 replaced"]["_status"] == "failed"
+    # a python3 line naming the connection's own interpreter still runs in it
+    assert ours["python3 shebang"]["pid"] == ours["python3 shebang again"]["pid"]
+    for task, want in vanilla.items():
+        got = dict(ours[task])
+        for result in (want, got):
+            for key in ("pid", "ansible_job_id", "results_file"):
+                result.pop(key, None)
+        assert _normalized(got) == _normalized(want), task
+
+
+_DEBUG_LINE = re.compile(r"^\s*\d+ [\d.]+: ((?:ANSIBALLZ: |done with _execute_module ).*)$", re.M)
+
+
+def _module_debug_lines(stdout: str) -> Dict[str, List[str]]:
+    """ANSIBLE_DEBUG lines about building and running modules, by task."""
+    tasks = {}
+    for section in re.split(r"^TASK \[", stdout, flags=re.M)[1:]:
+        name = section.split("]", 1)[0]
+        tasks[name] = [re.sub(r"ansible-local-\w+", "ansible-local-X", line) for line in _DEBUG_LINE.findall(section)]
+    return tasks
+
+
+@pytest.mark.timeout(300)
+def test_module_debug_lines_match_vanilla(inventory):
+    """ANSIBLE_DEBUG=1: a module built from the build cache printed no
+    `ANSIBALLZ: using cached module: ...`, and no task printed
+    `done with _execute_module (...)`."""
+    lines = {}
+    for strategy in (harness.VANILLA, harness.MITOGEN):
+        run = harness.run_playbook("_parity_debug.yml", inventory, strategy=strategy, env={"ANSIBLE_DEBUG": "1"})
+        assert harness.check_outcome(run, {}) is None, run.describe()
+        lines[strategy] = _module_debug_lines(run.stdout)
+    vanilla, ours = lines[harness.VANILLA], lines[harness.MITOGEN]
+    assert any(line.startswith("ANSIBALLZ: using cached module: ") for line in vanilla["ping twice"]), vanilla
+    assert vanilla["ping once"][-1].startswith("done with _execute_module (ping, {")
+    assert ours == vanilla
