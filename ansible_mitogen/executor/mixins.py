@@ -39,6 +39,14 @@ from ansible_mitogen.executor.connection import BecomeFailed, InterpreterMissing
 LOG = logging.getLogger(__name__)
 display = Display()
 
+
+def masked_args(module_args: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """Module arguments for a debug line: vanilla prints their values, no_log
+    ones included; we print the names (secrets never reach a log of ours)."""
+    return {key: value if key.startswith('_ansible_') else transport_config.MASKED
+            for key, value in (module_args or {}).items()}
+
+
 # Files up to this size travel inside one call; bigger ones stream through
 # the connection's put_file (FileService).
 SMALL_FILE_LIMIT = 512 * 1024
@@ -438,7 +446,8 @@ class ActionModuleMixin(object):
             # vanilla: /bin/sh could not find the module's interpreter
             res = {'rc': 127, 'stdout': '', 'stderr': '/bin/sh: 1: %s: not found\n' % exc.python}
         data = self._mitogen_finish(self._mitogen_parse(res, profile), wrap_async)
-        display.debug("done with _execute_module (%s, %s)" % (module_name, module_args))
+        if C.DEFAULT_DEBUG:  # not even the masked copy otherwise
+            display.debug("done with _execute_module (%s, %s)" % (module_name, masked_args(module_args)))
         return data
 
     def _mitogen_run(self, plan: planner.Plan, spec: Dict[str, Any]) -> Dict[str, Any]:
