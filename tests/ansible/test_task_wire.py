@@ -90,6 +90,29 @@ def test_packed_and_unpacked_round_trip_only_large_bytes():
     assert task_wire.packed(nothing_large, task_wire.STDOUT) is nothing_large
 
 
+@pytest.mark.parametrize('size', [401, 1900, 3800, 4096, 9000, 40000, 1 << 20])
+def test_compress_sizes_its_window_and_compresses_as_well_as_a_full_one(size):
+    """The window follows the data (a small stream must not cost zlib's
+    ~400 KB of state); the preset dictionary still applies, and any size
+    reads back with decompress()'s 15-bit window."""
+    import random
+    import zlib
+
+    rnd = random.Random(size)
+    words = [b'"changed": true', b'"rc": 0', b'line', b'/usr/bin/true', b'\n'] + \
+        [bytes(rnd.randrange(97, 123) for _ in range(6)) for _ in range(200)]
+    data = task_wire.WIRE_ZDICT[-300:]
+    while len(data) < size:
+        data += rnd.choice(words) + b' '
+    data = data[:size]
+    packed = task_wire.compress(data)
+    assert task_wire.decompress(packed) == data
+    full = zlib.compressobj(9, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY, task_wire.WIRE_ZDICT)
+    assert len(packed) <= len(full.compress(data) + full.flush()) * 1.02 + 4
+    # the dictionary is used: the dictionary's own tail costs next to nothing
+    assert len(task_wire.compress(task_wire.WIRE_ZDICT[-500:])) < 40
+
+
 def test_plan_code_packs_unless_the_chain_relays_sources():
     """A first call carries its code as one xz stream; a SourceRelayChain
     (it relays SOURCES per digest) gets manifest and sources plain."""
