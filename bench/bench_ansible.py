@@ -44,6 +44,7 @@ from tests.ansible import harness  # noqa: E402
 from tests.testbed import Testbed, turns  # noqa: E402
 
 RUN_TIMEOUT = 900
+LOOPBACK = "mitogen_loopback"  # ours on the delayed setup's targets, without the delay
 SETUPS = {"1": (1, 0), "1-9ms": (1, 9), "20": (20, 0), "100": (100, 0)}
 # 100 hosts x 100 tasks would keep vanilla busy for most of an hour.
 DEFAULT_SCENARIOS = {"100": "command10"}
@@ -376,18 +377,28 @@ def median_run(runs: List[Dict[str, float]]) -> Dict[str, float]:
     return dict(ordered[(len(ordered) - 1) // 2], walls_s=[r["wall_s"] for r in runs])
 
 
-def measure_row(row: Dict, playbook: str, inventory: str, forks: int, stats_dir: str, repeat: int) -> Dict:
-    """Fill `row` with each engine's median run and the ratios; prints them."""
+def measure_row(row: Dict, playbook: str, inventory: str, forks: int, stats_dir: str, repeat: int,
+                loopback: str = None) -> Dict:
+    """Fill `row` with each engine's median run and the ratios; prints them.
+    With `loopback` (an inventory of the same targets without the delay),
+    ours also runs there in every repeat: the cost of the delay is then
+    taken between runs made minutes, not half an hour, apart (the VM's
+    speed drifts by up to half over that time)."""
     label = "%s/%s" % (row["setup"], row["scenario"])
     runs: Dict[str, List[Dict[str, float]]] = {engine.label: [] for engine in ENGINES}
+    ours = next((engine for engine in ENGINES if engine.label == "mitogen"), None)
+    if loopback and ours:
+        runs[LOOPBACK] = []
     try:
         # Engines alternate within each repeat: on a shared machine, the load
         # then weighs on each about equally.
         for _ in range(repeat):
             for engine in ENGINES:
                 runs[engine.label].append(run_once(playbook, inventory, engine, forks, stats_dir))
-        for engine in ENGINES:
-            row[engine.label] = median_run(runs[engine.label])
+            if LOOPBACK in runs:
+                runs[LOOPBACK].append(run_once(playbook, loopback, ours, forks, stats_dir))
+        for key, done in runs.items():
+            row[key] = median_run(done)
     except RuntimeError as exc:
         row["error"] = str(exc)
         print("%-20s FAILED: %s" % (label, exc), flush=True)
@@ -402,7 +413,19 @@ def measure_row(row: Dict, playbook: str, inventory: str, forks: int, stats_dir:
             run["up_bytes"], run["round_trips"],
             ", %.2f ms cpu per host-task" % run["cpu_ms_per_host_task"] if host_tasks else ""), flush=True)
     _ratios(row, label)
+    if LOOPBACK in row:
+        _delay_cost(row, label, runs)
     return row
+
+
+def _delay_cost(row: Dict, label: str, runs: Dict[str, List[Dict[str, float]]]) -> None:
+    """What the delay added to ours: median of the per-repeat differences."""
+    extra = sorted(slow["wall_s"] - fast["wall_s"] for slow, fast in zip(runs["mitogen"], runs[LOOPBACK]))
+    row["delay_cost_s"] = round(extra[len(extra) // 2], 3)
+    tasks = HOST_TASKS[row["scenario"]]
+    per_task = ", %.1f ms per task" % (row["delay_cost_s"] * 1000 / tasks) if tasks else ""
+    print("%-20s ours: %.2fs on loopback, the delay added %.2fs%s (round trip %d ms)" % (
+        "", row[LOOPBACK]["wall_s"], row["delay_cost_s"], per_task, 2 * row["delay_ms"]), flush=True)
 
 
 def _ratios(row: Dict, label: str) -> None:
@@ -442,9 +465,15 @@ def run_setup(workdir: str, setup: str, scenarios: List[str], repeat: int) -> Li
         os.makedirs(stats_dir)
         inventory = os.path.join(workdir, "inventory-%s.ini" % setup)
         write_inventory(bed, delay, stats_dir, inventory)
+        loopback = None
+        if delay:
+            # the same targets without the delay, for "loopback time + N x RTT"
+            loopback = os.path.join(workdir, "inventory-%s-loopback.ini" % setup)
+            write_inventory(bed, 0, stats_dir, loopback)
         for scenario in scenarios:
             row = {"setup": setup, "targets": n, "delay_ms": delay, "scenario": scenario, "forks": max(5, n)}
-            rows.append(measure_row(row, write_playbook(workdir, scenario), inventory, max(5, n), stats_dir, repeat))
+            rows.append(measure_row(row, write_playbook(workdir, scenario), inventory, max(5, n), stats_dir, repeat,
+                                    loopback))
     return rows
 
 
