@@ -26,14 +26,17 @@ installation keeps its own).  So even a run's first `command` skips the scan of
 files an earlier run saw; an entry only says which imports a given source
 has, the files themselves are still found and read by ansible-core.
 
-This is the shape of ansible-core 2.19 and 2.20; on other versions
-`install()` leaves ansible-core as it is.
-
-`_compile_module_ast` returns a `LazyTree`: the tree is compiled only when
-something other than the finder looks at it (ansible-core's module metadata
-reads `body` when it is enabled), or when the finder has not seen the
-source; a file that does not compile raises ansible-core's own error there,
-before anything else of the build happens, and is never kept.
+Two shapes of ansible-core are known; on others `install()` leaves it as
+it is.  In 2.19 and 2.20 `recursive_finder` compiles each file and hands
+the tree to the finder: `_compile_module_ast` then returns a `LazyTree`,
+compiled only when something other than the finder looks at it
+(ansible-core's module metadata reads `body` when it is enabled) or when
+the finder has not seen the source; a file that does not compile raises
+ansible-core's own error there, before anything else of the build happens,
+and is never kept.  In 2.21 the finder compiles the source itself and also
+collects the resources a file embeds (`EmbedManager.embed`); a finder that
+has seen the source gets the same state without compiling (its `tree` a
+`LazyTree`), and only files that embed nothing are kept.
 """
 import atexit
 import hashlib
@@ -152,7 +155,9 @@ def _compile(module_name: str, source_code: Any) -> LazyTree:
 
 
 def _keeping(original_init: Any) -> Any:
-    """ModuleDepFinder.__init__, answered from what was kept when it can be."""
+    """ModuleDepFinder.__init__ of 2.19/2.20 (given a tree), answered from
+    what was kept when it can be."""
+    from ansible.executor import module_common
 
     def __init__(self: Any, module_fqn: Any, tree: Any, is_pkg_init: bool = False, *args: Any, **kwargs: Any) -> None:
         if not isinstance(tree, LazyTree):
@@ -173,31 +178,90 @@ def _keeping(original_init: Any) -> Any:
         self.is_pkg_init = is_pkg_init
         self._visit_map = {module_common.Import: self.visit_Import, module_common.ImportFrom: self.visit_ImportFrom}
 
+    return __init__
+
+
+#: What 2.21's finder holds after a walk; a finder of another shape (a
+#: later release with more state) switches the keeping off.
+_FINDER_221_STATE = frozenset((
+    "submodules", "optional_imports", "embeds", "module_fqn", "is_pkg_init", "_depth", "_origin", "tree",
+    "_embed_sniffing", "_embed_module_name", "_embedmanager_type_name", "_embed_import_origin"))
+
+
+def _keeping_221(original_init: Any) -> Any:
+    """ModuleDepFinder.__init__ of 2.21 (given the source: it compiles and
+    walks it, and also collects the resources a file embeds), answered from
+    what was kept when it can be.  Only files that embed nothing are kept:
+    what an embedding file finds carries its origin (path and line)."""
     from ansible.executor import module_common
+
+    state = {"usable": True}
+
+    def __init__(self: Any, module_fqn: Any, module_data: Any, is_pkg_init: bool = False, *args: Any,
+                 **kwargs: Any) -> None:
+        key = (module_fqn, bool(is_pkg_init)) + _digest(module_data)
+        found = _found.get(key) if state["usable"] else None
+        if found is None or args or kwargs:
+            original_init(self, module_fqn, module_data, is_pkg_init, *args, **kwargs)
+            if set(vars(self)) != _FINDER_221_STATE:
+                state["usable"] = False
+                LOG.debug("module_utils scans not kept: ModuleDepFinder holds %s", sorted(vars(self)))
+            elif not (args or kwargs or self.embeds or self._embed_sniffing):
+                _keep(key, (frozenset(self.submodules), frozenset(self.optional_imports)))
+            return
+        # What the walk leaves on the finder of a file that embeds nothing.
+        self.submodules = set(found[0])
+        self.optional_imports = set(found[1])
+        self.embeds = set()
+        self.module_fqn = module_fqn
+        self.is_pkg_init = is_pkg_init
+        self._depth = -1
+        self._origin = module_common.Origin.get_tag(module_data) or module_common.Origin.UNKNOWN
+        self.tree = LazyTree(module_fqn, module_data)
+        self._embed_sniffing = False
+        self._embed_module_name = self._embedmanager_type_name = self._embed_import_origin = None
 
     return __init__
 
 
-def install() -> bool:
-    """Keep scan results from now on (idempotent).  Only where
-    recursive_finder compiles a file and hands the tree to ModuleDepFinder
-    (2.19, 2.20); elsewhere (2.21 compiles inside the finder and also
-    collects embedded resources) it changes nothing and returns False."""
-    global _original_compile, _owner_pid
+def _finder_shape(module_common: Any) -> str:
+    """'tree' (2.19, 2.20: recursive_finder compiles, the finder walks the
+    tree it is given), 'source' (2.21: the finder compiles), else ''."""
     import inspect
 
+    if not hasattr(module_common, "_compile_module_ast"):
+        return ""
+    parameters = list(inspect.signature(module_common.ModuleDepFinder.__init__).parameters)[:4]
+    if parameters == ["self", "module_fqn", "tree", "is_pkg_init"]:
+        return "tree"
+    if parameters == ["self", "module_fqn", "module_data", "is_pkg_init"] and hasattr(module_common, "Origin"):
+        return "source"
+    return ""
+
+
+def _compile_now(module_name: str, source_code: Any) -> Any:
+    return _original_compile(module_name, source_code)
+
+
+def install() -> bool:
+    """Keep scan results from now on (idempotent); False, changing nothing,
+    where ansible-core's finder has a shape this module does not know."""
+    global _original_compile, _owner_pid
     from ansible.executor import module_common
 
     if _original_compile is not None:
         return True
-    if not hasattr(module_common, "_compile_module_ast"):
-        return False
-    parameters = list(inspect.signature(module_common.ModuleDepFinder.__init__).parameters)
-    if parameters[:4] != ["self", "module_fqn", "tree", "is_pkg_init"]:
+    shape = _finder_shape(module_common)
+    if not shape:
         return False
     _original_compile = module_common._compile_module_ast
-    module_common.ModuleDepFinder.__init__ = _keeping(module_common.ModuleDepFinder.__init__)
-    module_common._compile_module_ast = _compile
+    finder = module_common.ModuleDepFinder
+    if shape == "tree":
+        finder.__init__ = _keeping(finder.__init__)
+        module_common._compile_module_ast = _compile
+    else:
+        finder.__init__ = _keeping_221(finder.__init__)
+        module_common._compile_module_ast = _compile_now
     stamp = _stamp(module_common)
     path = cache_path(stamp)
     if path:

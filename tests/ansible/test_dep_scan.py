@@ -88,7 +88,7 @@ def _builds(mode: str, tmp_path, steps, cache: str = "off") -> list:
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     if mode == "kept" and not result["installed"]:
-        pytest.skip("this ansible-core's recursive_finder is not the shape dep_scan keeps (2.19, 2.20)")
+        pytest.skip("this ansible-core's module_utils finder is not a shape dep_scan keeps (2.19 to 2.21)")
     return result["builds"]
 
 
@@ -154,3 +154,23 @@ def test_next_run_reads_the_scans_and_rescans_what_changed(tmp_dirs):
         again = _builds("kept", tmp_dirs / "kept", steps, cache)
         assert again[0]["files"] == vanilla[0]["files"]
         assert "ansible.module_utils.basic" in again[0]["compiled"]
+
+
+EMBEDS = "from ansible.module_utils.embed import EmbedManager\nNOTICE = EmbedManager.embed('ansible.module_utils', 'six/__init__.py')\n"
+USES_EMBEDS = "#!/usr/bin/python\nfrom ansible.module_utils import emb\nfrom ansible.module_utils.basic import AnsibleModule\n"
+
+
+def test_module_util_that_embeds_a_resource_is_scanned_every_time(tmp_dirs):
+    from ansible.executor import module_common
+
+    if not hasattr(module_common, "EmbeddedResource"):
+        pytest.skip("this ansible-core has no embedded resources (2.21 and later have)")
+    steps = [["write", "{mu}/emb.py", EMBEDS], ["write", "{lib}/mod_a.py", USES_EMBEDS], ["write", "{lib}/mod_b.py", USES_EMBEDS],
+             ["build", "{lib}/mod_a.py"], ["build", "{lib}/mod_b.py"]]
+    vanilla, kept = _both(tmp_dirs, steps)
+    assert "ansible/module_utils/six/__init__.py" in [name for name, _ in kept[1]["files"]]
+    # what emb.py's finder holds names its own path and line: never kept;
+    # the module_utils it imports are
+    assert "ansible.module_utils.emb" in kept[1]["compiled"]
+    assert "ansible.module_utils.basic" in kept[0]["compiled"]
+    assert "ansible.module_utils.basic" not in kept[1]["compiled"]
