@@ -218,15 +218,20 @@ def _batch_main(workers: List[Any], read_fd: int, report_fd: int, parent_pid: in
 
 
 def _own_display(worker: Any) -> None:
-    """Display in the child: the lock the fork copied is held by the parent's
-    thread for the fork's duration, so it gets a fresh one, and a message
+    """Display in the child: the lock the fork copied is held (by this
+    thread, the one that forked), so it gets a fresh one, and a message
     from any thread here (not only a task's) travels on the result queue,
     as from one of ansible-core's workers."""
     from ansible.utils.display import Display
 
     display = Display()
-    if hasattr(display, "_lock"):
+    inherited = getattr(display, "_lock", None)
+    if inherited is not None:
         display._lock = threading.RLock()
+        # Before ansible-core 2.19, Display also guards the stdout and stderr
+        # buffers with that lock, and nothing frees it after a fork: the
+        # first print of a task thread here would wait for it for ever.
+        inherited.release()
     display.set_queue(worker.final_q())
 
 

@@ -49,6 +49,10 @@ JOB_ID = re.compile(r"j\d+\.\d+")
 INCLUDED_LINE = re.compile(r"^(included: \S+ for )(.*?)( =>.*)?$")
 PAUSED = re.compile(r"Paused for [0-9.]+ seconds")
 TIMESTAMPS = re.compile(r'"(start|end|delta)": "[^"]*"')
+# Before ansible-core 2.19 a plugin's print() goes straight to the shared
+# stdout, its text and its newline as two writes: under vanilla's forked
+# workers as under our threads, another line can land between them.
+STRAY_PRINT = re.compile(r"(noisy action printed on target-\d+)")
 # Printed for third-party strategy plugins only (the vars-plugin entry point has none).
 STRATEGY_DEPRECATION = ("strategy plugins not included in ansible.builtin", "Deprecation warnings can be disabled")
 
@@ -123,6 +127,7 @@ def includes(events: List[dict]) -> List[Tuple[str, str, str]]:
 
 
 def output_lines(text: str) -> List[str]:
+    text = STRAY_PRINT.sub("\n\\1\n", text)
     return sorted(_normal_line(line) for line in text.splitlines() if line.strip() and not TIMING_LINES.match(line))
 
 

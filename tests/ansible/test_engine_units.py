@@ -6,13 +6,17 @@ ansible_mitogen.engine or ansible_mitogen.executor.context_cache the way the
 strategy process does, and asserts what a run would see.
 """
 import errno
+import os
 import subprocess
 import sys
 import threading
 import time
 
+import pytest
+
 from ansible_mitogen.executor.context_cache import ContextCache
 from ansible_mitogen.engine import ast_lock, offload
+from tests import versions
 from tests.ansible import harness
 from tests.ansible.test_faults_units import router  # noqa: F401, F811 (the fixture)
 
@@ -127,6 +131,53 @@ def test_an_executor_process_displays_through_the_result_queue():
         assert task.done.wait(30) and task.exitcode == 0
     finally:
         batch.terminate()
+
+
+# An executor process whose task prints to stdout from one of its threads.
+# ansible-core's Display guards the stdout and stderr buffers with its own
+# lock, which the strategy holds across the fork.
+_PRINT_IN_AN_EXECUTOR_PROCESS = r"""
+import sys, threading
+from ansible.executor.task_queue_manager import FinalQueue
+from ansible.utils.display import Display
+from ansible_mitogen.engine import offload
+
+class PrintingTask:
+    batch = worker_queue = None
+    def __init__(self):
+        self.queue, self.done, self.exitcode = FinalQueue(), threading.Event(), None
+    def final_q(self):
+        return self.queue
+    def run_task(self):
+        print("printed in the executor process", flush=True)
+        return True
+    def finished_elsewhere(self, exitcode):
+        self.exitcode = exitcode
+        self.done.set()
+
+Display()
+task = PrintingTask()
+batch = offload.Batch([task], offload.Offloader())
+batch.start()
+finished = task.done.wait(20)
+batch.terminate()
+sys.exit(0 if finished and task.exitcode == 0 else 3)
+"""
+
+
+@pytest.mark.parametrize("core", [None, (2, 17)], ids=["this-venv", "ansible-core-2.17"])
+def test_a_task_of_an_executor_process_can_print(core):
+    python = sys.executable
+    if core is not None:  # whose Display keeps its stdout guard locked in a fork
+        pythons = versions.controller_pythons(core)
+        if not pythons:
+            pytest.skip("no Python here runs ansible-core %d.%d" % core)
+        python = os.path.join(versions.ansible_venv(core, pythons[max(pythons)]), "bin", "python")
+    proc = subprocess.run([python, "-c", _PRINT_IN_AN_EXECUTOR_PROCESS], cwd=harness.REPO_ROOT,
+                          env=dict(os.environ, PYTHONPATH=harness.REPO_ROOT),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, "the task hung on Display's lock held by the fork\n" + proc.stderr
+    assert "printed in the executor process" in proc.stdout
 
 
 def _ast_stress(*args: str) -> str:
