@@ -64,6 +64,15 @@ def _target_files(target, pattern: str) -> List[str]:
     return [line for line in out.split() if line not in (".", "..")]
 
 
+def _as_a_terminal_job() -> None:
+    # A job a non-interactive shell starts in the background (CI runners,
+    # `make test`'s second lane) inherits SIGINT and SIGQUIT ignored, and
+    # Python then installs no KeyboardInterrupt handler; a terminal's job
+    # has them at their defaults, which is what a Ctrl+C test is about.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+
+
 class Run:
     """One ansible-playbook in its own session, with a marker in its environment."""
 
@@ -78,7 +87,7 @@ class Run:
         self.proc = subprocess.Popen(
             [harness.ansible_bin(), "-i", pair.inventory, str(path)] + list(args),
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            start_new_session=True, cwd=harness.REPO_ROOT)
+            start_new_session=True, cwd=harness.REPO_ROOT, preexec_fn=_as_a_terminal_job)
         self.out = ""
 
     def pids(self) -> List[int]:
