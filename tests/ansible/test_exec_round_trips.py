@@ -91,7 +91,12 @@ def test_link_round_trips_per_task(testbed_factory, tmp_path):
     # the first task's window ends where the next task's first call starts
     second = min(when for when, task in starts if task != starts[0][1])
     first_result = [when for when in arrivals if when < second]
-    assert len(first_result) <= FIRST_RESULT_BUDGET, (
+    # Unless the connect was done before the module was built (a slow
+    # build, as ansible-core 2.21's first one here): then init_child's
+    # answer came back alone while the link waited for the controller, and
+    # the call, which could not leave earlier, has an exchange of its own.
+    budget = FIRST_RESULT_BUDGET + (1 if len(boot) == BOOT_BUDGET else 0)
+    assert len(first_result) <= budget, (
         "%d round trips from ssh's start to the first result (%d before the first call)"
         % (len(first_result), len(boot)))
     over = {task: counts[task] for task, budget in LINK_BUDGET.items() if counts[task] > budget}
