@@ -1017,8 +1017,16 @@ class CallChain(object):
         return self.context.send_async(mitogen.core.make_call_message(fn, args, kwargs, self.chain_id))
 
     def call(self, fn, *args, **kwargs):
+        return self.call_after(None, fn, *args, **kwargs)
+
+    def call_after(self, first, fn, *args, **kwargs):
+        """call(), running `first()` (if not None) once the call is sent and
+        before its reply is read: what it waits for overlaps the call's
+        round trip.  Its exception is raised instead of the reply."""
         recv = self._send_async(fn, args, kwargs)
         try:
+            if first is not None:
+                first()
             return recv.get().unpickle()
         except BaseException:
             self._dirty = True

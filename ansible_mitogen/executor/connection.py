@@ -38,6 +38,7 @@ from ansible_mitogen.multiplexer import process
 from ansible_mitogen.multiplexer.service_names import CONTEXT_SERVICE, MODULE_CACHE_SERVICE
 
 display = Display()
+LOG = logging.getLogger(__name__)
 
 # put_file() sends files up to this size inside one call; larger ones are
 # streamed by the target pulling from the multiplexer's FileService.
@@ -127,9 +128,23 @@ class Binding:
         finally:
             self.parent.router.del_handler(recv.handle)
 
-    def get_context(self, stack: List[Hop], init_kwargs: Dict[str, Any]) -> Dict[str, Any]:
+    def get_context(self, stack: List[Hop], init_kwargs: Dict[str, Any], wait_init: bool = True) -> Dict[str, Any]:
         context_uses.USES.flush()
-        return self.call(CONTEXT_SERVICE, "get", stack=stack, init_kwargs=init_kwargs)
+        return self.call(CONTEXT_SERVICE, "get", stack=stack, init_kwargs=init_kwargs, wait_init=wait_init)
+
+    def get_context_async(self, stack: List[Hop], init_kwargs: Dict[str, Any]) -> Any:
+        """ContextService.get (init_child not waited for) without waiting:
+        the Receiver of its answer."""
+        import mitogen.core
+
+        context_uses.USES.flush()
+        kwargs = {"stack": stack, "init_kwargs": init_kwargs, "wait_init": False}
+        msg = mitogen.core.Message.pickled((CONTEXT_SERVICE, "get", mitogen.core.Kwargs(kwargs)),
+                                           handle=mitogen.core.CALL_SERVICE)
+        return self.parent.send_async(msg)
+
+    def init_of(self, stack: List[Hop]) -> Dict[str, Any]:
+        return self.call(CONTEXT_SERVICE, "init_of", stack=stack)
 
     def acquire_context(self, context: Any) -> None:
         # No reply wanted: the point of reusing an answer is to skip a round
@@ -195,6 +210,10 @@ class Connection(ConnectionBase):
         self._fork_contexts: List[Any] = []
         self._via_depth = 0
         self._relay: Any = None
+        # ContextService.get sent by start_connect(), answer not read yet
+        self._pending: Any = None
+        # the kept get() answer while its init_child answers are not read
+        self._init_pending: Optional[Dict[str, Any]] = None
 
     # --- where settings come from ----------------------------------------
 
@@ -361,6 +380,25 @@ class Connection(ConnectionBase):
         return {"log_level": logging.getLogger("ansible_mitogen").getEffectiveLevel(),
                 "candidate_temp_dirs": self._candidate_temp_dirs()}
 
+    def start_connect(self) -> None:
+        """Ask the multiplexer for the task's contexts without waiting.
+
+        Called before the module build: on a fresh host ssh, the boot and
+        init_child then run while the worker builds the module, and
+        _connect() only collects the answer.  Anything going wrong here is
+        left for _connect() to find again and report, in vanilla's order
+        (a module that fails to build fails the task first).
+        """
+        if self.context is not None or self._pending is not None:
+            return
+        try:
+            entry = self._stack_entry()
+            self.router, self.parent = process.client(self._multiplexer_key())
+            if context_cache.CONTEXTS.get(self.router, entry.stack, self._hops(entry)) is None:
+                self._pending = self.get_binding().get_context_async(entry.stack, self._init_kwargs())
+        except Exception as exc:
+            LOG.debug("early connect of %s not started: %s", self._inventory_name(), exc)
+
     def _connect(self) -> "Connection":
         if self.context is not None:
             return self
@@ -387,8 +425,9 @@ class Connection(ConnectionBase):
         self._mitogen_stack = stack
         self.context = reply["context"]
         self.login_context = reply["login_context"]
-        self.init_child_result = reply.get("init") or {}
-        self._login_init = reply.get("login_init") or {}
+        self._init_pending = reply
+        if not (reply.get("init_pending") and self._may_pipeline_init()):
+            self.wait_init()
         # Shared by this process's tasks on the context (context_cache.put).
         self.known_bundles = reply["bundles"]
         self._connected = True
@@ -400,17 +439,58 @@ class Connection(ConnectionBase):
         process has it already (context_cache)."""
         binding = self.get_binding()
         stack = entry.stack
-        hops = entry.extra.get("hops")
-        if hops is None:
-            hops = entry.extra["hops"] = context_cache.hops_key(stack)
-        reply = context_cache.CONTEXTS.get(self.router, stack, hops)
-        if reply is not None:
-            binding.acquire_context(reply["context"])
-            return reply
-        reply = binding.get_context(stack, self._init_kwargs())
+        hops = self._hops(entry)
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            reply = self._pending_reply(pending)
+        else:
+            reply = context_cache.CONTEXTS.get(self.router, stack, hops)
+            if reply is not None:
+                binding.acquire_context(reply["context"])
+                return reply
+            reply = binding.get_context(stack, self._init_kwargs(), wait_init=False)
         if not reply.get("msg"):
             reply = context_cache.CONTEXTS.put(self.router, stack, reply, hops)
         return reply
+
+    def _may_pipeline_init(self) -> bool:
+        # behind an intermediary the source relay calls the relay first
+        return not self._via_depth
+
+    def wait_init(self) -> None:
+        """Read the init_child answers of the task's contexts (home dir,
+        temp dir, uid) once: a fresh context is handed out before they are
+        in, so the first call goes out behind init_child; a failed
+        init_child fails the connection as it did before."""
+        answer, self._init_pending = self._init_pending, None
+        if answer is None:
+            return
+        if answer.get("init_pending"):
+            stack = self._mitogen_stack or self.build_stack()
+            got = self.get_binding().init_of(stack)
+            if got.get("msg"):
+                context_cache.CONTEXTS.forget(self.router, stack)
+                self.context = self.login_context = None
+                self._connected = False
+                self._raise_connect_failure(got, stack)
+            # in place: the answer is kept for later tasks (context_cache)
+            answer.update(init=got["init"], login_init=got["login_init"])
+            answer.pop("init_pending", None)
+        self.init_child_result = answer.get("init") or {}
+        self._login_init = answer.get("login_init") or {}
+
+    def _hops(self, entry: stack_memo.Entry) -> Any:
+        hops = entry.extra.get("hops")
+        if hops is None:
+            hops = entry.extra["hops"] = context_cache.hops_key(entry.stack)
+        return hops
+
+    def _pending_reply(self, recv: Any) -> Dict[str, Any]:
+        """The answer start_connect() asked for (sent to this router's parent)."""
+        try:
+            return recv.get().unpickle()
+        finally:
+            self.router.del_handler(recv.handle)
 
     def _raise_connect_failure(self, reply: Dict[str, Any], stack: List[Hop]) -> None:
         method = reply.get("method")
@@ -451,6 +531,8 @@ class Connection(ConnectionBase):
             if self._via_depth and transport_config.to_bool(self._var("mitogen_source_relay"), True):
                 chain = SourceRelayChain(chain, context, self)
             self._chains[context] = chain
+        if self._init_pending is not None:
+            return _InitWaitingChain(chain, self)
         return chain
 
     def relay_context(self) -> Any:
@@ -466,12 +548,14 @@ class Connection(ConnectionBase):
     @property
     def homedir(self) -> Optional[str]:
         self._connect()
+        self.wait_init()
         return (self.init_child_result or {}).get("home_dir")
 
     @property
     def login_homedir(self) -> Optional[str]:
         """Home of the login user (where vanilla puts remote_tmp)."""
         self._connect()
+        self.wait_init()
         return (self._login_init or {}).get("home_dir")
 
     def becomes(self) -> bool:
@@ -485,8 +569,9 @@ class Connection(ConnectionBase):
         Under vanilla the login user creates them, also when the task then
         becomes root; our become-root context hands them to that user.
         """
-        if not self.becomes():  # connects: the init results are known after it
+        if not self.becomes():  # connects
             return None
+        self.wait_init()
         task, login = self.init_child_result or {}, self._login_init or {}
         if task.get("uid") != 0 or login.get("uid") in (None, 0):
             return None
@@ -494,6 +579,7 @@ class Connection(ConnectionBase):
 
     def get_good_temp_dir(self) -> Optional[str]:
         self._connect()
+        self.wait_init()
         return (self.init_child_result or {}).get("good_temp_dir")
 
     def get_default_cwd(self) -> Optional[str]:
@@ -594,6 +680,7 @@ class Connection(ConnectionBase):
     def close(self) -> None:
         """End of task: release our reference; the context stays cached."""
         self._release_forks()
+        self._drop_pending()
         for context in (self.context, self._relay):
             if context is not None and self.parent is not None:
                 try:
@@ -607,8 +694,23 @@ class Connection(ConnectionBase):
             except Exception:
                 pass
         self._chains.clear()
+        self._init_pending = None
         self.context = self.login_context = None
         self._connected = False
+
+    def _drop_pending(self) -> None:
+        """A start_connect() nobody collected (the module failed to build):
+        release its context if the answer is in, else leave it be (the
+        multiplexer keeps the context either way)."""
+        pending, self._pending = self._pending, None
+        if pending is None or pending.empty():
+            return
+        try:
+            reply = self._pending_reply(pending)
+            if reply.get("context") is not None:
+                self.get_binding().put_context(reply["context"])
+        except Exception as exc:
+            display.vvvv("ansible_mitogen: release failed: %s" % exc)
 
     def reset(self) -> None:
         """`meta: reset_connection`, reboot, wait_for_connection: start over."""
@@ -627,6 +729,22 @@ class Connection(ConnectionBase):
             # is the multiplexer's to reap)
             display.warning("ansible_mitogen: reset of %s failed: %s" % (self._inventory_name(), exc))
         self._mitogen_stack = None
+
+
+class _InitWaitingChain:
+    """The task's CallChain while init_child's answers are not read: its
+    next call() reads them after sending (connection.wait_init), so the
+    first call of a fresh context follows init_child without waiting."""
+
+    def __init__(self, chain: Any, connection: "Connection") -> None:
+        self.chain = chain
+        self.connection = connection
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.chain, name)
+
+    def call(self, func: Any, *args: Any, **kwargs: Any) -> Any:
+        return self.chain.call_after(self.connection.wait_init, func, *args, **kwargs)
 
 
 class _RecordedAttributes:

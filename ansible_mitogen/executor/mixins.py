@@ -394,6 +394,8 @@ class ActionModuleMixin(object):
                         ignore_unknown_opts=False):
         """Vanilla's argument and result handling around one target call."""
         task_vars = {} if task_vars is None else task_vars
+        # a fresh host's ssh, boot and init_child overlap the module build
+        self._connection.start_connect()
         module_name = self._task.action if module_name is None else module_name
         module_args = self._task.args if module_args is None else module_args
         self._mitogen_update_module_args(module_name, module_args, task_vars, ignore_unknown_opts)
@@ -427,10 +429,12 @@ class ActionModuleMixin(object):
             plan = planner.plan_module(
                 module_name, module_args, module_path, style, shebang, built.data, profile,
                 env={str(k): str(v) for k, v in env.items()}, cwd=self._mitogen_task_cwd(),
-                fork=self._mitogen_wants_fork(task_vars), temp_dir=self._mitogen_temp_dir(),
+                fork=self._mitogen_wants_fork(task_vars), temp_dir=None,
                 emulate_tty=self._connection.allocates_tty(None, True), payload=built.payload,
                 program_argv=program_argv)
             spec = plan.spec()
+            if spec['kind'] == 'program':  # only programs use it: a Python module's first call need not wait
+                spec['temp_dir'] = self._mitogen_temp_dir()
             if wrap_async:
                 spec.update(async_jid='j%d' % secrets.randbelow(999999999999),
                             async_limit=self._task.async_val, async_dir=async_dir)

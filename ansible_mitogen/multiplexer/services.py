@@ -49,10 +49,37 @@ def machine_depth(stack: List[Dict[str, Any]]) -> int:
     return depth
 
 
+class InitCall:
+    """init_child sent to a new context; its answer read once, when first
+    needed.  Until then the context is handed out already, so a task's
+    first call follows init_child on the link without a round trip between."""
+
+    def __init__(self, context: Any, hop: Dict[str, Any], init_kwargs: dict) -> None:
+        self._lock = threading.Lock()
+        self._hop = hop
+        self._recv = send_init_child(context, init_kwargs)
+        self._result: Optional[Tuple[Optional[Dict[str, Any]], Optional[str]]] = None
+
+    def done(self) -> bool:
+        return self._result is not None
+
+    def result(self) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
+        """(init_child's answer, None) or (None, why it failed)."""
+        with self._lock:
+            if self._result is None:
+                try:
+                    self._result = (self._recv.get().unpickle(), None)
+                except Exception as exc:
+                    self._result = (None, describe_error(self._hop, exc))
+                finally:
+                    self._recv.router.del_handler(self._recv.handle)
+            return self._result
+
+
 class Entry:
     """One live context and the bookkeeping the cap and reset need."""
 
-    def __init__(self, key: str, context: Any, parent_key: Optional[str], machine: str, init: Dict[str, Any]) -> None:
+    def __init__(self, key: str, context: Any, parent_key: Optional[str], machine: str, init: InitCall) -> None:
         self.key = key
         self.context = context
         self.parent_key = parent_key
@@ -80,31 +107,59 @@ class ContextService(mitogen.service.Service):
     # --- public methods -------------------------------------------------
 
     @mitogen.service.expose(mitogen.service.AllowParents())
-    def get(self, stack: list, init_kwargs: Optional[dict] = None) -> Dict[str, Any]:
+    def get(self, stack: list, init_kwargs: Optional[dict] = None, wait_init: bool = True) -> Dict[str, Any]:
         """Contexts for every hop of `stack`, connecting what is missing.
 
-        Returns {"context", "login_context", "init", "msg", "method",
-        "bundles"}: on failure `context` is None, `msg` says why and `method`
-        names the hop that failed; `bundles` are the module bundles whose
-        code a task already sent to the context (claim_code).
+        Returns {"context", "login_context", "init", "login_init", "msg",
+        "method", "bundles"}: on failure `context` is None, `msg` says why
+        and `method` names the hop that failed; `bundles` are the module
+        bundles whose code a task already sent to the context (claim_code).
+        With wait_init=False a context whose init_child has not answered
+        yet is handed out at once, `init_pending` set: the caller sends its
+        first call and then asks init_of() for the answers.
         """
         parent = None
         contexts = []
         for depth in range(1, len(stack) + 1):
             entry, msg = self._get_one(stack[:depth], parent, init_kwargs or {})
-            if entry is None:
-                return {"context": None, "login_context": None, "init": None, "msg": msg,
-                        "method": stack[depth - 1]["method"], "depth": depth}
+            if entry is not None and wait_init:
+                msg = self._init_failure(entry)
+            if msg is not None:
+                return self._failure(stack, depth, msg)
             parent = entry
             contexts.append(entry)
         last = contexts[-1]
         login = contexts[machine_depth(stack) - 1]
+        pending = not (last.init.done() and login.init.done())
+        if not wait_init and not pending:
+            failed = self._init_failures(stack)
+            if failed is not None:
+                return failed
         with self._lock:
             last.refs += 1
             last.last_used = time.monotonic()
             bundles = sorted(last.bundles)
-        return {"context": last.context, "login_context": login.context, "init": last.init,
-                "login_init": login.init, "msg": None, "method": None, "depth": len(stack), "bundles": bundles}
+        reply = {"context": last.context, "login_context": login.context, "init": None, "login_init": None,
+                 "msg": None, "method": None, "depth": len(stack), "bundles": bundles}
+        if wait_init or not pending:
+            reply.update(init=last.init.result()[0], login_init=login.init.result()[0])
+        else:
+            reply["init_pending"] = True
+        return reply
+
+    @mitogen.service.expose(mitogen.service.AllowParents())
+    def init_of(self, stack: list) -> Dict[str, Any]:
+        """init_child's answers for the contexts get(stack, wait_init=False)
+        handed out: {"init", "login_init", "msg", ...} as get() has them,
+        waiting for them if need be.  If init_child failed, the context is
+        shut down and forgotten (the next get() connects afresh)."""
+        failed = self._init_failures(stack)
+        if failed is not None:
+            return failed
+        last, login = self._entry(stack), self._entry(stack[:machine_depth(stack)])
+        if last is None or login is None:
+            return self._failure(stack, len(stack), "the connection went away while it was set up")
+        return {"init": last.init.result()[0], "login_init": login.init.result()[0], "msg": None}
 
     @mitogen.service.expose(mitogen.service.AllowParents())
     def claim_code(self, context: Any, bundle: str, digests: list) -> list:
@@ -163,6 +218,37 @@ class ContextService(mitogen.service.Service):
 
     # --- internals ------------------------------------------------------
 
+    def _failure(self, stack: list, depth: int, msg: Optional[str]) -> Dict[str, Any]:
+        return {"context": None, "login_context": None, "init": None, "msg": msg,
+                "method": stack[depth - 1]["method"], "depth": depth}
+
+    def _entry(self, stack: list) -> Optional[Entry]:
+        with self._lock:
+            return self._entries.get(stack_key(stack))
+
+    def _init_failures(self, stack: list) -> Optional[Dict[str, Any]]:
+        """get()'s failure answer for the first hop of `stack` whose
+        init_child failed (waiting for the answers), else None."""
+        for depth in range(1, len(stack) + 1):
+            entry = self._entry(stack[:depth])
+            msg = self._init_failure(entry) if entry is not None else None
+            if msg is not None:
+                return self._failure(stack, depth, msg)
+        return None
+
+    def _init_failure(self, entry: Entry) -> Optional[str]:
+        """Why init_child failed in `entry` (then shut down and forgotten,
+        the error kept as a failed connect's), else None."""
+        msg = entry.init.result()[1]
+        if msg is not None:
+            LOG.debug("init_child of %r failed: %s", entry.context, msg)
+            with self._lock:
+                self._errors[entry.key] = (time.monotonic(), msg)
+                victims = self._subtree(entry.key)
+            for victim in victims:
+                self._shutdown(victim)
+        return msg
+
     def _get_one(self, stack: list, parent: Optional[Entry], init_kwargs: dict) -> Tuple[Optional[Entry], Optional[str]]:
         key = stack_key(stack)
         while True:
@@ -192,7 +278,7 @@ class ContextService(mitogen.service.Service):
         self._make_room(machine)
         try:
             context = connect_hop(self.router, hop, parent.context if parent else None)
-            init = init_child(context, init_kwargs)
+            init = InitCall(context, hop, init_kwargs)
         except Exception as exc:  # any failure becomes a clean UNREACHABLE/FAILED
             msg = describe_error(hop, exc)
             LOG.debug("connect %s failed: %s", hop["method"], msg)
@@ -262,13 +348,14 @@ def connect_hop(router: Any, hop: Dict[str, Any], via: Any) -> Any:
     return getattr(router, hop["method"])(**kwargs)
 
 
-def init_child(context: Any, init_kwargs: dict) -> Dict[str, Any]:
-    """Run ansible_mitogen.remote.target.init_child once in a new interpreter."""
+def send_init_child(context: Any, init_kwargs: dict) -> Any:
+    """Send ansible_mitogen.remote.target.init_child to a new interpreter
+    (once); the Receiver of its answer."""
     import ansible_mitogen.remote.target as target
 
     # ahead of the call: its imports (target, runner, task_wire) cost no round trips
     context.router.responder.push(context, target.__name__)
-    return context.call(target.init_child, **init_kwargs)
+    return context.call_async(target.init_child, **init_kwargs)
 
 
 def describe_error(hop: Dict[str, Any], exc: BaseException) -> str:

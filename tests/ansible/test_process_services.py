@@ -79,6 +79,32 @@ def test_failed_connect_is_a_message_not_an_exception(service):
     assert reply["msg"].startswith("local: ") and "\n" not in reply["msg"]
 
 
+@pytest.mark.timeout(60)
+def test_context_handed_out_before_init_child_answers(service):
+    # task workers' way: the first call may follow init_child at once
+    reply = service.get(stack=[LOCAL], init_kwargs={"candidate_temp_dirs": ["/tmp"]}, wait_init=False)
+    assert reply["msg"] is None and reply["init"] is None and reply["init_pending"]
+    assert reply["context"].call(os.getpid)
+    init = service.init_of(stack=[LOCAL])
+    assert init["msg"] is None and init["init"]["home_dir"] and init["login_init"] == init["init"]
+    again = service.get(stack=[LOCAL], wait_init=False)  # answered by now: given at once
+    assert again["init"] == init["init"] and "init_pending" not in again
+
+
+@pytest.mark.timeout(60)
+def test_failed_init_child_fails_the_connection_and_is_forgotten(service):
+    bad = {"candidate_temp_dirs": ["/tmp"], "no_such_argument": 1}  # init_child raises TypeError
+    reply = service.get(stack=[LOCAL], init_kwargs=bad, wait_init=False)
+    assert reply["init_pending"]
+    init = service.init_of(stack=[LOCAL])
+    assert init["context"] is None and init["method"] == "local" and init["depth"] == 1
+    assert init["msg"].startswith("local: ") and "\n" not in init["msg"]
+    assert service.stats()["contexts"] == 0
+    assert _get(service, [LOCAL])["init"]["home_dir"]  # the next get() connects afresh
+    waited = service.get(stack=[LOCAL, _fork("bad")], init_kwargs=bad)  # wait_init=True: as before
+    assert waited["context"] is None and waited["depth"] == 2 and waited["method"] == "fork"
+
+
 @pytest.mark.timeout(90)
 def test_interpreter_cap_evicts_least_recently_used_idle(service, monkeypatch):
     monkeypatch.setenv("MITOGEN_MAX_INTERPRETERS", "3")

@@ -102,6 +102,22 @@ def test_call_chain_plain(local):
     assert chain.call_async(funcs.add, 2, 2).get().unpickle() == 4
 
 
+def test_call_after_runs_first_while_the_call_travels(local, tmp_path):
+    path = str(tmp_path / 'after')
+    chain = mitogen.parent.CallChain(local, pipelined=True)
+    seen = []
+    assert chain.call_after(lambda: seen.append('first'), funcs.add, 1, 2) == 3
+    assert seen == ['first']
+
+    def fails():
+        raise RuntimeError('init failed')
+
+    with pytest.raises(RuntimeError, match='init failed'):
+        chain.call_after(fails, funcs.append_to, path, 'x')
+    assert chain.call(funcs.add, 2, 2) == 4  # the call itself was sent and ran
+    assert open(path).read() == 'x'
+
+
 def test_fork_child(router):
     ctx = router.fork()
     assert ctx.call(funcs.get_ppid) == os.getpid()
