@@ -21,6 +21,7 @@ import logging
 import os
 import re
 import tempfile
+import threading
 import time
 from typing import Any, BinaryIO, Dict, Iterator, List, Optional, Tuple
 
@@ -700,17 +701,27 @@ class Connection(ConnectionBase):
 
     def _drop_pending(self) -> None:
         """A start_connect() nobody collected (the module failed to build):
-        release its context if the answer is in, else leave it be (the
-        multiplexer keeps the context either way)."""
+        release its context now if the answer is in, else when it arrives
+        (on the broker thread), so the multiplexer's count of its users
+        comes back down either way."""
         pending, self._pending = self._pending, None
-        if pending is None or pending.empty():
+        if pending is None:
             return
-        try:
-            reply = self._pending_reply(pending)
-            if reply.get("context") is not None:
-                self.get_binding().put_context(reply["context"])
-        except Exception as exc:
-            display.vvvv("ansible_mitogen: release failed: %s" % exc)
+        binding, router, released = self.get_binding(), self.router, threading.Lock()
+
+        def release(_receiver: Any = None) -> None:
+            if pending.empty() or not released.acquire(blocking=False):
+                return
+            try:
+                reply = pending.get().unpickle()
+                router.del_handler(pending.handle)
+                if reply.get("context") is not None:
+                    binding.put_context(reply["context"])
+            except Exception as exc:
+                display.vvvv("ansible_mitogen: release failed: %s" % exc)
+
+        pending.notify = release
+        release()  # the answer may have come in before notify was set
 
     def reset(self) -> None:
         """`meta: reset_connection`, reboot, wait_for_connection: start over."""
